@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the product on one machine with embedded defaults: a local livekit-server in loopback
+# dev mode, control-api on SQLite, and an agent worker. Ctrl-C stops everything.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${INTERVIEWER_CACHE:-$HOME/.cache/ai-interviewer}/target}
+cargo build --locked -p control-api -p agent
+bin=$CARGO_TARGET_DIR/debug
+
+export LIVEKIT_URL=${LIVEKIT_URL:-ws://127.0.0.1:7880}
+export LIVEKIT_API_KEY=${LIVEKIT_API_KEY:-devkey}
+export LIVEKIT_API_SECRET=${LIVEKIT_API_SECRET:-secret}
+export DATABASE_URL=${DATABASE_URL:-sqlite://$root/.data/interviewer.db?mode=rwc}
+export BIND=${BIND:-127.0.0.1:8000}
+mkdir -p "$root/.data"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+cat >"$root/.data/livekit-dev.yaml" <<YAML
+port: 7880
+bind_addresses: ["127.0.0.1"]
+rtc:
+  udp_port: 7882
+  tcp_port: 7881
+  node_ip: 127.0.0.1
+  enable_loopback_candidate: true
+  ips:
+    includes: ["127.0.0.1/32"]
+  use_external_ip: false
+YAML
+.tools/bin/livekit-server --dev --config "$root/.data/livekit-dev.yaml" >"$root/.data/livekit.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS http://127.0.0.1:7880/ >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+"$bin/control-api" &
+pids+=($!)
+# The worker runs the voice interview: Deepgram live STT (DEEPGRAM_API_KEY, DEEPGRAM_URL),
+# the scripted interviewer or an OpenAI-compatible LLM (LLM_PROVIDER=open-ai, LLM_API_KEY),
+# espeak-ng or a cloud voice (TTS_PROVIDER), Silero VAD from the tools folder.
+export SERVICE_TOKEN=${SERVICE_TOKEN:-dev-service-token}
+"$bin/agent" worker --loopback --control-api "http://$BIND" \
+  --onnx-runtime "$root/.tools/onnx/libonnxruntime.so" --silero-model "$root/.tools/onnx/silero_vad.onnx" &
+pids+=($!)
+
+cat <<MSG
+
+  livekit-server  $LIVEKIT_URL   (keys $LIVEKIT_API_KEY / $LIVEKIT_API_SECRET, log .data/livekit.log)
+  control-api     http://$BIND   (API under /api/v1, docs at http://$BIND/docs)
+  database        $DATABASE_URL
+  agent worker    dispatched as "${AGENT_NAME:-interviewer}" into every started interview
+                  (speech recognition needs DEEPGRAM_API_KEY; see README "Configuration")
+
+  Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}"
