@@ -1,0 +1,226 @@
+//! The coaching nudge policy: a pure state machine in fake time.
+//!
+//! It is fed one [`Observation`] per second with the current time, and answers with at most
+//! one [`Nudge`]. Each condition (too quiet, too loud or clipping, too fast) turns on only
+//! after it has held for `sustain` seconds of speech and turns off only once the measure
+//! crosses back over a separate release threshold (hysteresis); a condition nudges once per
+//! turn-on. A long silence nudges once per expected answer. Across all kinds, nudges are at
+//! least `cooldown` apart; a condition that turns on during the cooldown nudges when it ends
+//! if it still holds.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A coaching hint for the candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nudge {
+    /// Speech is too quiet.
+    SpeakUp,
+    /// Speech is too loud or clipping.
+    TooLoud,
+    /// Speech is too fast.
+    SlowDown,
+    /// No speech for a long time while an answer is expected.
+    LongSilence,
+}
+
+impl Nudge {
+    /// A short text to show the candidate.
+    pub fn message(self) -> &'static str {
+        match self {
+            Nudge::SpeakUp => "Speak up a bit?",
+            Nudge::TooLoud => "You're a little loud; maybe move back from the mic?",
+            Nudge::SlowDown => "Take your time: a slightly slower pace is easier to follow.",
+            Nudge::LongSilence => "Take your time. Would you like the question repeated?",
+        }
+    }
+}
+
+/// Every threshold of the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NudgeConfig {
+    /// Speech level (dBFS) below which speech is too quiet.
+    pub quiet_on_dbfs: f32,
+    /// Speech level above which "too quiet" is released.
+    pub quiet_off_dbfs: f32,
+    /// Speech level above which speech is too loud.
+    pub loud_on_dbfs: f32,
+    /// Speech level below which "too loud" is released.
+    pub loud_off_dbfs: f32,
+    /// Clipping ratio above which speech is too loud.
+    pub clip_on_ratio: f32,
+    /// Clipping ratio below which clipping is released.
+    pub clip_off_ratio: f32,
+    /// Syllables per second above which speech is too fast.
+    pub fast_on_sps: f32,
+    /// Syllables per second below which "too fast" is released.
+    pub fast_off_sps: f32,
+    /// Seconds of speech a condition must hold before it nudges.
+    pub sustain: Duration,
+    /// Silence while an answer is expected before nudging.
+    pub long_silence: Duration,
+    /// Minimum time between any two nudges.
+    pub cooldown: Duration,
+}
+
+impl Default for NudgeConfig {
+    fn default() -> Self {
+        Self {
+            quiet_on_dbfs: -38.0,
+            quiet_off_dbfs: -33.0,
+            loud_on_dbfs: -6.0,
+            loud_off_dbfs: -10.0,
+            clip_on_ratio: 0.01,
+            clip_off_ratio: 0.002,
+            fast_on_sps: 5.5,
+            fast_off_sps: 4.8,
+            sustain: Duration::from_secs(3),
+            long_silence: Duration::from_secs(12),
+            cooldown: Duration::from_secs(20),
+        }
+    }
+}
+
+/// What the audio looked like over the last second.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Observation {
+    /// Whether the candidate spoke during most of the second.
+    pub speaking: bool,
+    /// RMS of the speech frames in dBFS, if there were any.
+    pub speech_dbfs: Option<f32>,
+    /// Fraction of clipped samples.
+    pub clipping_ratio: f32,
+    /// Recent syllable rate, when enough speech has been heard.
+    pub syllables_per_second: Option<f32>,
+    /// Whether the interviewer is waiting for an answer.
+    pub answer_expected: bool,
+}
+
+/// The policy's state.
+#[derive(Debug, Clone)]
+pub struct NudgePolicy {
+    config: NudgeConfig,
+    quiet: Condition,
+    loud: Condition,
+    fast: Condition,
+    silent_since: Option<Duration>,
+    silence_nudged: bool,
+    last_nudge: Option<Duration>,
+}
+
+impl NudgePolicy {
+    /// A policy with no history.
+    pub fn new(config: NudgeConfig) -> Self {
+        Self {
+            config,
+            quiet: Condition::default(),
+            loud: Condition::default(),
+            fast: Condition::default(),
+            silent_since: None,
+            silence_nudged: false,
+            last_nudge: None,
+        }
+    }
+
+    /// Feeds the observation for the second ending at `now`; returns the nudge to show, if
+    /// any. `now` must not go backwards (a smaller value is treated as no time passing).
+    pub fn observe(&mut self, now: Duration, obs: &Observation) -> Option<Nudge> {
+        let c = &self.config;
+        let step = Duration::from_secs(1);
+        let level = obs.speech_dbfs.filter(|l| l.is_finite());
+        let clip = if obs.clipping_ratio.is_finite() {
+            obs.clipping_ratio
+        } else {
+            0.0
+        };
+        let rate = obs.syllables_per_second.filter(|r| r.is_finite());
+        if obs.speaking {
+            self.quiet.update(
+                level.map(|l| l < c.quiet_on_dbfs),
+                level.map(|l| l > c.quiet_off_dbfs),
+                step,
+                c.sustain,
+            );
+            let loud_on = level.is_some_and(|l| l > c.loud_on_dbfs) || clip > c.clip_on_ratio;
+            let loud_off = level.is_none_or(|l| l < c.loud_off_dbfs) && clip < c.clip_off_ratio;
+            self.loud
+                .update(Some(loud_on), Some(loud_off), step, c.sustain);
+            self.fast.update(
+                rate.map(|r| r > c.fast_on_sps),
+                rate.map(|r| r < c.fast_off_sps),
+                step,
+                c.sustain,
+            );
+        }
+        if obs.speaking || !obs.answer_expected {
+            self.silent_since = None;
+            self.silence_nudged = false;
+        } else if self.silent_since.is_none() {
+            self.silent_since = Some(now.saturating_sub(step));
+        }
+        let cooled = self
+            .last_nudge
+            .is_none_or(|last| now.saturating_sub(last) >= self.config.cooldown);
+        if !cooled {
+            return None;
+        }
+        let silence_due = !self.silence_nudged
+            && self
+                .silent_since
+                .is_some_and(|since| now.saturating_sub(since) >= self.config.long_silence);
+        let nudge = if self.loud.take_pending() {
+            Some(Nudge::TooLoud)
+        } else if self.quiet.take_pending() {
+            Some(Nudge::SpeakUp)
+        } else if self.fast.take_pending() {
+            Some(Nudge::SlowDown)
+        } else if silence_due {
+            self.silence_nudged = true;
+            Some(Nudge::LongSilence)
+        } else {
+            None
+        };
+        if nudge.is_some() {
+            self.last_nudge = Some(now);
+        }
+        nudge
+    }
+}
+
+/// One hysteresis condition: how long its "on" test has held, whether it is on, and
+/// whether its turn-on still owes a nudge.
+#[derive(Debug, Clone, Copy, Default)]
+struct Condition {
+    held: Duration,
+    active: bool,
+    pending: bool,
+}
+
+impl Condition {
+    /// `on`/`off` are `None` when the measure is unknown this second (no change).
+    fn update(&mut self, on: Option<bool>, off: Option<bool>, step: Duration, sustain: Duration) {
+        if self.active {
+            if off == Some(true) {
+                *self = Self::default();
+            }
+            return;
+        }
+        match on {
+            Some(true) => {
+                self.held += step;
+                if self.held >= sustain {
+                    self.active = true;
+                    self.pending = true;
+                }
+            }
+            Some(false) => self.held = Duration::ZERO,
+            None => {}
+        }
+    }
+
+    fn take_pending(&mut self) -> bool {
+        std::mem::take(&mut self.pending)
+    }
+}
