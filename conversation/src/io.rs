@@ -1,0 +1,148 @@
+//! The engine's boundary types: what goes in, what comes out.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use crate::Instant;
+use crate::history::Message;
+use crate::metrics::TurnMetrics;
+use crate::scripted::ScriptedResponder;
+
+/// Identifies one LLM request; events for older requests are ignored.
+pub type RequestId = u64;
+/// Identifies one sentence chunk sent to the TTS.
+pub type SpeechId = u64;
+
+/// One event for the engine, stamped with the time it happened.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub at: Instant,
+    pub kind: InputKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub enum InputKind {
+    /// The session is ready: the agent opens the conversation.
+    Start,
+    /// The VAD detected speech that began at `started` (may precede the input's `at`).
+    VadSpeechStart {
+        started: Instant,
+    },
+    /// The VAD detected that speech ended at `ended` (may precede the input's `at`).
+    VadSpeechEnd {
+        ended: Instant,
+    },
+    /// Speech probability of the latest 20 ms candidate frame (feed one per frame, or none
+    /// at all: then barge-in judges speech by wall time between VAD events).
+    SpeechProbability(f32),
+    /// RMS of one received candidate frame.
+    InboundEnergy(f32),
+    /// RMS of one frame the agent sent (its outbound envelope).
+    OutboundEnergy(f32),
+    Stt(SttResult),
+    LlmToken {
+        request: RequestId,
+        token: String,
+    },
+    LlmDone {
+        request: RequestId,
+    },
+    LlmError {
+        request: RequestId,
+    },
+    /// Synthesized audio of `speech`: `duration` long, covering bytes `span` of its text.
+    TtsChunk {
+        speech: SpeechId,
+        duration: Duration,
+        span: Range<usize>,
+    },
+    TtsDone {
+        speech: SpeechId,
+    },
+    /// `samples` of `speech` actually sent to the room so far (cumulative).
+    Playout {
+        speech: SpeechId,
+        samples: u64,
+    },
+    /// The next candidate turn follows a question that needs thought.
+    ExpectThinking,
+    Timer,
+}
+
+/// A speech-to-text result; times are on the engine's clock.
+#[derive(Clone, Debug)]
+pub struct SttResult {
+    pub text: String,
+    pub is_final: bool,
+    pub start: Instant,
+    pub end: Instant,
+    pub confidence: f32,
+}
+
+/// What the IO shell must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    StartLlm {
+        request: RequestId,
+        history: Vec<Message>,
+    },
+    CancelLlm {
+        request: RequestId,
+    },
+    /// Synthesize `text`; its audio plays after the audio of every earlier speech id.
+    Speak {
+        speech: SpeechId,
+        text: String,
+    },
+    /// Cancel pending synthesis and drop audio whose playout has not started.
+    CancelTts,
+    /// Stop playout now: drop all queued audio, including the sentence playing.
+    FlushAudio,
+    /// Candidate speech is being judged: hold playout (send nothing, keep every frame).
+    Duck,
+    /// Judged harmless (a backchannel, a noise, echo): resume playout where it stopped.
+    Unduck,
+    Transcript(TranscriptSegment),
+    State(AgentState),
+    Metrics(TurnMetrics),
+    /// Nothing more now; call back with [`InputKind::Timer`] at this time (if any).
+    Timeout(Option<Instant>),
+}
+
+/// `lk.agent.state` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentState {
+    Initializing,
+    Idle,
+    Listening,
+    Thinking,
+    Speaking,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Agent,
+    Candidate,
+}
+
+/// Transcript segment id: one per turn and side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentId {
+    pub side: Side,
+    pub index: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranscriptSegment {
+    pub id: SegmentId,
+    pub text: String,
+    pub is_final: bool,
+}
+
+/// Where replies come from.
+#[derive(Debug)]
+pub enum Mode {
+    Llm,
+    Scripted(ScriptedResponder),
+}

@@ -1,0 +1,160 @@
+//! The candidate's turn: VAD timing and STT text until the end-of-turn decision.
+
+use crate::Instant;
+use std::time::Duration;
+
+use crate::barge_in::Episode;
+use crate::endpoint::endpoint_delay;
+use crate::engine::Engine;
+use crate::history::Role;
+use crate::io::{Output, SegmentId, Side, SttResult, TranscriptSegment};
+use crate::metrics::TurnClock;
+use crate::text::is_backchannel;
+
+/// What the engine knows about the candidate's current turn.
+#[derive(Debug, Default)]
+pub(crate) struct CandidateTurn {
+    pub speaking: bool,
+    pub speech_start: Option<Instant>,
+    pub speech_end: Option<Instant>,
+    pub finals: String,
+    pub interim: String,
+    pub final_at: Option<Instant>,
+}
+
+impl CandidateTurn {
+    /// Everything said so far (finals, then the current interim).
+    pub fn text(&self) -> String {
+        let mut s = self.finals.clone();
+        if !self.interim.is_empty() {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(&self.interim);
+        }
+        s
+    }
+
+    /// The latest text (the tail that decides completeness), without allocating.
+    pub fn tail(&self) -> &str {
+        if self.interim.is_empty() {
+            &self.finals
+        } else {
+            &self.interim
+        }
+    }
+
+    pub fn has_text(&self) -> bool {
+        !self.finals.trim().is_empty() || !self.interim.trim().is_empty()
+    }
+
+    pub fn add_stt(&mut self, text: &str, is_final: bool, at: Instant) {
+        if is_final {
+            if !self.finals.is_empty() {
+                self.finals.push(' ');
+            }
+            self.finals.push_str(text.trim());
+            self.interim.clear();
+            self.final_at = Some(at);
+        } else {
+            self.interim.clear();
+            self.interim.push_str(text.trim());
+        }
+    }
+
+    /// True once the STT has settled the text (finals only, no pending interim).
+    pub fn settled(&self) -> bool {
+        self.interim.is_empty() && !self.finals.is_empty()
+    }
+}
+
+impl Engine {
+    pub(crate) fn stt(&mut self, r: SttResult) {
+        let text = r.text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let echo_window = self
+            .agent_end
+            .map(|e| e + self.cfg.echo.max_delay + Duration::from_millis(300));
+        let near_agent = self.agent_playing() || echo_window.is_some_and(|w| r.start <= w);
+        let current = self.reply.as_ref().map_or("", |r| r.heard_text());
+        let echo_words = self.echo.words_are_echo(&self.agent_recent, text)
+            || self.echo.words_are_echo(current, text);
+        if near_agent && echo_words {
+            return;
+        }
+        if self.agent_playing() {
+            let ep = self.episode.get_or_insert_with(Episode::default);
+            if r.is_final {
+                ep.text.push(' ');
+                ep.text.push_str(text);
+                ep.interim.clear();
+            } else {
+                ep.interim.clear();
+                ep.interim.push_str(text);
+            }
+            return;
+        }
+        let stale = self.agent_end.is_some_and(|e| r.end <= e)
+            && !self.turn.speaking
+            && self.turn.speech_end.is_none();
+        if stale && is_backchannel(text) {
+            return;
+        }
+        self.turn.add_stt(text, r.is_final, self.now);
+        let id = SegmentId {
+            side: Side::Candidate,
+            index: self.candidate_segment,
+        };
+        self.out.push_back(Output::Transcript(TranscriptSegment {
+            id,
+            text: self.turn.text(),
+            is_final: false,
+        }));
+        if self.paused_until.is_some() && !is_backchannel(&self.turn.text()) {
+            self.paused_until = None;
+            self.finish_reply(true);
+        }
+    }
+
+    pub(crate) fn endpoint_deadline(&self) -> Option<Instant> {
+        if self.reply.is_some() || self.turn.speaking || !self.turn.has_text() {
+            return None;
+        }
+        let end = self.turn.speech_end?;
+        let deadline =
+            end + endpoint_delay(&self.cfg.endpoint, self.turn.tail(), self.expect_thinking);
+        Some(if self.turn.settled() {
+            deadline
+        } else {
+            deadline + self.cfg.endpoint.stt_final_grace
+        })
+    }
+
+    pub(crate) fn commit_turn(&mut self) {
+        let text = self.turn.text();
+        self.history.push(Role::Candidate, &text, false);
+        let id = SegmentId {
+            side: Side::Candidate,
+            index: self.candidate_segment,
+        };
+        self.out.push_back(Output::Transcript(TranscriptSegment {
+            id,
+            text,
+            is_final: true,
+        }));
+        self.candidate_segment += 1;
+        let end = self.turn.speech_end;
+        self.clock = TurnClock::default();
+        self.clock.metrics.speech_end = end;
+        if let Some(end) = end {
+            self.clock.metrics.end_of_turn_delay = Some(self.now.saturating_since(end));
+            self.clock.metrics.stt_final_delay =
+                self.turn.final_at.map(|f| f.saturating_since(end));
+        }
+        self.turn = CandidateTurn::default();
+        self.expect_thinking = false;
+        self.begin_reply();
+    }
+}

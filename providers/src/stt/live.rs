@@ -1,0 +1,296 @@
+//! The Deepgram live WebSocket driver: one task per audio stream.
+//!
+//! Audio goes in through [`LiveStt::send_audio`]; parsed [`deepgram::Event`]s
+//! come out of [`LiveStt::events`]. The task sends `KeepAlive` while no audio
+//! flows, `Finalize` and `CloseStream` on request, and reconnects with backoff
+//! when the socket breaks, first resending the audio no final result covered
+//! yet (kept in a [`Replay`] ring), so nothing the candidate said is lost.
+//!
+//! **Invariant:** event times are absolute seconds since the stream began,
+//! across reconnects (each connection's times are shifted by the replay offset).
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+
+use super::deepgram::{self, CLOSE_STREAM, Event, FINALIZE, KEEP_ALIVE};
+use super::replay::Replay;
+use crate::ProviderError;
+
+/// How to reach Deepgram and how hard to try.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// `wss://api.deepgram.com` or a fake's `ws://127.0.0.1:port`.
+    pub base_url: String,
+    /// Sent as `Authorization: Token <key>`; never logged.
+    pub api_key: Option<String>,
+    /// Sample rate of the linear16 mono audio sent.
+    pub sample_rate: u32,
+    /// `KeepAlive` is sent after this long without audio (Deepgram closes after 10 s).
+    pub keep_alive: Duration,
+    /// Seconds of not yet finalised audio kept for a reconnect.
+    pub replay_seconds: f64,
+    /// Consecutive failed connection attempts before giving up.
+    pub max_reconnects: u32,
+    /// Delay before the first reconnect; doubles per consecutive failure.
+    pub reconnect_backoff: Duration,
+    /// Bound on one connection attempt (TCP, TLS and upgrade).
+    pub connect_timeout: Duration,
+}
+
+impl LiveConfig {
+    /// Defaults for 16 kHz audio against `base_url`.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            api_key: None,
+            sample_rate: 16_000,
+            keep_alive: Duration::from_secs(3),
+            replay_seconds: 30.0,
+            max_reconnects: 5,
+            reconnect_backoff: Duration::from_millis(50),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the driver reports.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SttEvent {
+    /// A parsed Deepgram message, times absolute.
+    Message(Event),
+    /// A new connection replaced a broken one; `replayed_samples` were resent.
+    Reconnected {
+        reconnects: u32,
+        replayed_samples: usize,
+    },
+    /// The stream ended after `CloseStream`, or the driver gave up.
+    Closed { error: Option<String> },
+}
+
+/// A handle on one live stream; dropping it closes the stream.
+#[derive(Debug)]
+pub struct LiveStt {
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedReceiver<SttEvent>,
+}
+
+#[derive(Debug)]
+enum Command {
+    Audio(Vec<i16>),
+    Finalize,
+    Close,
+}
+
+impl LiveStt {
+    /// Starts the driver task on the current tokio runtime.
+    pub fn spawn(config: LiveConfig) -> Self {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        tokio::spawn(run(config, command_rx, event_tx));
+        Self { commands, events }
+    }
+
+    /// Queues linear16 mono samples; never blocks.
+    pub fn send_audio(&self, samples: &[i16]) {
+        let _ = self.commands.send(Command::Audio(samples.to_vec()));
+    }
+
+    /// Asks for a final result for the audio sent so far.
+    pub fn finalize(&self) {
+        let _ = self.commands.send(Command::Finalize);
+    }
+
+    /// Sends `CloseStream`; the last results and then [`SttEvent::Closed`] follow.
+    pub fn close(&self) {
+        let _ = self.commands.send(Command::Close);
+    }
+
+    /// The next event; `None` once the driver has ended.
+    pub async fn next_event(&mut self) -> Option<SttEvent> {
+        self.events.recv().await
+    }
+
+    /// The event receiver, for use in a `select!`.
+    pub fn events(&mut self) -> &mut mpsc::UnboundedReceiver<SttEvent> {
+        &mut self.events
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Samples per resent message after a reconnect (0.25 s at 16 kHz).
+const REPLAY_CHUNK: usize = 4_000;
+
+async fn connect(config: &LiveConfig) -> Result<Socket, ProviderError> {
+    let url = deepgram::listen_url(&config.base_url, config.sample_rate);
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| ProviderError::Connect(e.to_string()))?;
+    if let Some(key) = &config.api_key {
+        let value = HeaderValue::from_str(&format!("Token {key}"))
+            .map_err(|_| ProviderError::Connect("the API key is not a valid header".into()))?;
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
+    match tokio::time::timeout(
+        config.connect_timeout,
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    {
+        Ok(Ok((socket, _))) => Ok(socket),
+        Ok(Err(e)) => Err(ProviderError::Connect(e.to_string())),
+        Err(_) => Err(ProviderError::Connect("connect timed out".into())),
+    }
+}
+
+fn binary(samples: impl Iterator<Item = i16>) -> Message {
+    Message::binary(samples.flat_map(i16::to_le_bytes).collect::<Vec<u8>>())
+}
+
+/// Why a connection ended.
+enum End {
+    /// The socket broke: reconnect.
+    Broken,
+    /// The stream is over.
+    Done,
+}
+
+async fn run(
+    config: LiveConfig,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<SttEvent>,
+) {
+    let mut replay = Replay::new(config.sample_rate, config.replay_seconds);
+    let mut closing = false;
+    let mut failures = 0u32;
+    let mut reconnects = 0u32;
+    let mut connected_before = false;
+    loop {
+        let socket = match connect(&config).await {
+            Ok(socket) => socket,
+            Err(e) => {
+                failures += 1;
+                if failures > config.max_reconnects {
+                    let _ = events.send(SttEvent::Closed {
+                        error: Some(e.to_string()),
+                    });
+                    return;
+                }
+                tracing::warn!(error = %e, failures, "deepgram connect failed");
+                tokio::time::sleep(config.reconnect_backoff * 2u32.pow(failures.min(6) - 1)).await;
+                continue;
+            }
+        };
+        failures = 0;
+        let offset = replay.offset_seconds();
+        let (mut sink, mut stream) = socket.split();
+        let pending: Vec<i16> = replay.pending().collect();
+        let mut resend_ok = true;
+        for chunk in pending.chunks(REPLAY_CHUNK) {
+            if sink.send(binary(chunk.iter().copied())).await.is_err() {
+                resend_ok = false;
+                break;
+            }
+        }
+        if connected_before {
+            reconnects += 1;
+            let _ = events.send(SttEvent::Reconnected {
+                reconnects,
+                replayed_samples: pending.len(),
+            });
+        }
+        connected_before = true;
+        if resend_ok && closing && sink.send(Message::text(CLOSE_STREAM)).await.is_err() {
+            resend_ok = false;
+        }
+        let end = if resend_ok {
+            let mut keep_alive = tokio::time::interval(config.keep_alive);
+            keep_alive.reset();
+            drive(
+                &mut sink,
+                &mut stream,
+                &mut commands,
+                &events,
+                &mut replay,
+                &mut keep_alive,
+                offset,
+                &mut closing,
+            )
+            .await
+        } else {
+            End::Broken
+        };
+        match end {
+            End::Done => {
+                let _ = events.send(SttEvent::Closed { error: None });
+                return;
+            }
+            End::Broken => {
+                tracing::warn!(reconnects, "deepgram socket broke; reconnecting");
+                tokio::time::sleep(config.reconnect_backoff).await;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    sink: &mut futures_util::stream::SplitSink<Socket, Message>,
+    stream: &mut futures_util::stream::SplitStream<Socket>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    events: &mpsc::UnboundedSender<SttEvent>,
+    replay: &mut Replay,
+    keep_alive: &mut tokio::time::Interval,
+    offset: f64,
+    closing: &mut bool,
+) -> End {
+    loop {
+        tokio::select! {
+            command = commands.recv(), if !*closing => {
+                let sent = match command {
+                    Some(Command::Audio(samples)) => {
+                        replay.push(&samples);
+                        keep_alive.reset();
+                        sink.send(binary(samples.into_iter())).await
+                    }
+                    Some(Command::Finalize) => sink.send(Message::text(FINALIZE)).await,
+                    Some(Command::Close) | None => {
+                        *closing = true;
+                        sink.send(Message::text(CLOSE_STREAM)).await
+                    }
+                };
+                if sent.is_err() {
+                    return End::Broken;
+                }
+            }
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => match deepgram::parse(&text, offset) {
+                    Ok(event) => {
+                        if let Event::Transcript { is_final: true, start, duration, .. } = &event {
+                            replay.finalized_until(start + duration);
+                        }
+                        let _ = events.send(SttEvent::Message(event));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "ignoring a malformed deepgram message"),
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    return if *closing { End::Done } else { End::Broken };
+                }
+                Some(Ok(_)) => {}
+            },
+            _ = keep_alive.tick() => {
+                if sink.send(Message::text(KEEP_ALIVE)).await.is_err() {
+                    return End::Broken;
+                }
+            }
+        }
+    }
+}

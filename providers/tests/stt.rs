@@ -1,0 +1,272 @@
+//! The Deepgram live client against the fake Deepgram server over a real
+//! loopback WebSocket, fed with espeak-ng speech made at test time.
+
+use std::time::Duration;
+
+use providers::stt::deepgram::Event;
+use providers::stt::{LiveConfig, LiveStt, SttEvent};
+use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
+use tests::speech::{Voice, read_wav, speak};
+
+const BOUND: Duration = Duration::from_secs(30);
+const RATE: u32 = 16_000;
+
+/// Speech for `text` at 16 kHz as linear16.
+fn speech(text: &str) -> Vec<i16> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.wav");
+    speak(text, &Voice::default(), &path).expect("espeak-ng");
+    let (rate, samples) = read_wav(&path).expect("wav");
+    assert_eq!(rate, 48_000);
+    samples
+        .iter()
+        .step_by(3)
+        .map(|s| (s.clamp(-1.0, 1.0) * 32767.0) as i16)
+        .collect()
+}
+
+fn silence(seconds: f64) -> Vec<i16> {
+    vec![0; (seconds * f64::from(RATE)) as usize]
+}
+
+fn config(fake: &FakeDeepgram) -> LiveConfig {
+    let mut config = LiveConfig::new(fake.base_url());
+    config.api_key = Some("dg-test-key".into());
+    config.keep_alive = Duration::from_millis(100);
+    config
+}
+
+/// Streams audio in 20 ms frames, 20 ms of audio per 2 ms of wall time.
+async fn stream(stt: &LiveStt, audio: &[i16]) {
+    for frame in audio.chunks(RATE as usize / 50) {
+        stt.send_audio(frame);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Collects events until `Closed`, returning final transcripts and all events.
+async fn until_closed(stt: &mut LiveStt) -> (Vec<String>, Vec<SttEvent>) {
+    let mut finals = Vec::new();
+    let mut all = Vec::new();
+    loop {
+        let event = tokio::time::timeout(BOUND, stt.next_event())
+            .await
+            .expect("an event in time")
+            .expect("driver alive until Closed");
+        if let SttEvent::Message(Event::Transcript {
+            text,
+            is_final: true,
+            ..
+        }) = &event
+            && !text.is_empty()
+        {
+            finals.push(text.clone());
+        }
+        let closed = matches!(event, SttEvent::Closed { .. });
+        all.push(event);
+        if closed {
+            return (finals, all);
+        }
+    }
+}
+
+#[tokio::test]
+async fn interim_and_final_results_follow_speech_bursts_only() {
+    let fake = FakeDeepgram::start(DeepgramScript {
+        utterances: vec![
+            "I led the payments team.".into(),
+            "We shipped it in March.".into(),
+        ],
+        ..DeepgramScript::default()
+    })
+    .await
+    .expect("fake");
+    let mut stt = LiveStt::spawn(config(&fake));
+    let mut audio = silence(1.5);
+    audio.extend(speech("I led the payments team"));
+    audio.extend(silence(0.8));
+    audio.extend(speech("we shipped it in march"));
+    audio.extend(silence(0.8));
+    stream(&stt, &audio).await;
+    // Idle long enough for KeepAlive, then close.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stt.close();
+    let (finals, events) = until_closed(&mut stt).await;
+
+    assert_eq!(
+        finals,
+        ["I led the payments team.", "We shipped it in March."]
+    );
+    let interims = events
+        .iter()
+        .filter(|e| {
+            matches!(e, SttEvent::Message(Event::Transcript { is_final: false, text, .. }) if !text.is_empty())
+        })
+        .count();
+    assert!(interims >= 2, "interim results: {interims}");
+    assert!(events.iter().any(
+        |e| matches!(e, SttEvent::Message(Event::SpeechStarted { timestamp }) if *timestamp >= 1.4)
+    ));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SttEvent::Message(Event::UtteranceEnd { .. })))
+    );
+    assert_eq!(events.last(), Some(&SttEvent::Closed { error: None }));
+
+    let recorded = fake.recorded();
+    assert_eq!(recorded.targets.len(), 1);
+    assert!(recorded.targets[0].contains("encoding=linear16&sample_rate=16000"));
+    assert!(recorded.targets[0].contains("interim_results=true"));
+    assert_eq!(
+        recorded.authorizations[0].as_deref(),
+        Some("Token dg-test-key")
+    );
+    assert!(recorded.controls.iter().any(|c| c == "KeepAlive"));
+    assert_eq!(
+        recorded.controls.last().map(String::as_str),
+        Some("CloseStream")
+    );
+    let sent = audio.len() as f64 / f64::from(RATE);
+    assert!((recorded.audio_seconds - sent).abs() < 0.01);
+}
+
+#[tokio::test]
+async fn silence_and_a_short_noise_burst_produce_no_words() {
+    let fake = FakeDeepgram::start(DeepgramScript {
+        utterances: vec!["never said".into()],
+        ..DeepgramScript::default()
+    })
+    .await
+    .expect("fake");
+    let mut stt = LiveStt::spawn(config(&fake));
+    let mut audio = silence(1.2);
+    // A 100 ms cough-like burst of loud pseudo-random noise.
+    let mut x: u32 = 12_345;
+    audio.extend((0..RATE / 10).map(|_| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        ((x >> 16) as i16) / 3
+    }));
+    audio.extend(silence(1.2));
+    stream(&stt, &audio).await;
+    stt.close();
+    let (finals, _) = until_closed(&mut stt).await;
+    assert!(finals.is_empty(), "{finals:?}");
+    assert!(fake.recorded().finals.is_empty());
+}
+
+#[tokio::test]
+async fn finalize_flushes_an_utterance_without_waiting_for_silence() {
+    let fake = FakeDeepgram::start(DeepgramScript {
+        utterances: vec!["and then we".into()],
+        latency: Duration::from_millis(40),
+        ..DeepgramScript::default()
+    })
+    .await
+    .expect("fake");
+    let mut stt = LiveStt::spawn(config(&fake));
+    stream(&stt, &speech("and then we")).await;
+    stt.finalize();
+    let text = loop {
+        let event = tokio::time::timeout(BOUND, stt.next_event())
+            .await
+            .expect("in time")
+            .expect("alive");
+        if let SttEvent::Message(Event::Transcript {
+            text,
+            is_final: true,
+            ..
+        }) = event
+            && !text.is_empty()
+        {
+            break text;
+        }
+    };
+    assert_eq!(text, "and then we");
+    assert!(fake.recorded().controls.iter().any(|c| c == "Finalize"));
+    stt.close();
+    until_closed(&mut stt).await;
+}
+
+#[tokio::test]
+async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
+    let fake = FakeDeepgram::start(DeepgramScript {
+        utterances: vec![
+            "My first answer.".into(),
+            "Second answer, interrupted by the network.".into(),
+        ],
+        // Inside the second utterance.
+        drop_after_audio: Some(3.5),
+        ..DeepgramScript::default()
+    })
+    .await
+    .expect("fake");
+    let mut stt = LiveStt::spawn(config(&fake));
+    let mut audio = silence(0.5);
+    audio.extend(speech("my first answer"));
+    audio.extend(silence(0.8));
+    let second_at = audio.len() as f64 / f64::from(RATE);
+    audio.extend(speech("second answer interrupted by the network"));
+    audio.extend(silence(0.8));
+    assert!(
+        second_at < 3.3,
+        "the drop must fall inside the second answer"
+    );
+    stream(&stt, &audio).await;
+    stt.close();
+    let (finals, events) = until_closed(&mut stt).await;
+
+    assert_eq!(
+        finals,
+        [
+            "My first answer.",
+            "Second answer, interrupted by the network."
+        ]
+    );
+    let reconnected = events
+        .iter()
+        .find_map(|e| match e {
+            SttEvent::Reconnected {
+                reconnects,
+                replayed_samples,
+            } => Some((*reconnects, *replayed_samples)),
+            _ => None,
+        })
+        .expect("a reconnect");
+    assert_eq!(reconnected.0, 1);
+    assert!(reconnected.1 > 0, "the unfinalised audio was resent");
+    assert_eq!(fake.recorded().targets.len(), 2);
+    // Word times stay absolute across the reconnect.
+    let last_start = events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            SttEvent::Message(Event::Transcript {
+                words,
+                is_final: true,
+                ..
+            }) => words.first().map(|w| w.start),
+            _ => None,
+        })
+        .expect("words");
+    assert!(
+        (last_start - second_at).abs() < 0.3,
+        "second answer starts at {last_start}, sent at {second_at}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_server_ends_the_stream_with_an_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut config = LiveConfig::new(format!("ws://{addr}"));
+    config.max_reconnects = 2;
+    config.reconnect_backoff = Duration::from_millis(5);
+    let mut stt = LiveStt::spawn(config);
+    let (_, events) = until_closed(&mut stt).await;
+    assert!(matches!(
+        events.last(),
+        Some(SttEvent::Closed { error: Some(_) })
+    ));
+}
