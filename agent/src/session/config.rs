@@ -1,0 +1,115 @@
+//! Typed configuration of a voice session, read once at the edge (clap with `env`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use conversation::Question;
+use dsp::pipeline::PipelineConfig;
+use providers::config::{LlmKind, ProviderArgs};
+use providers::llm::Llm;
+use providers::stt::LiveConfig;
+use providers::tts::Tts;
+
+use super::listen::SileroPaths;
+use crate::transport::SAMPLE_RATE;
+
+/// Questions asked when none are configured (scripted runs).
+const DEFAULT_QUESTIONS: &[&str] = &[
+    "Hello, and welcome. I am your interviewer today. Could you start by telling me a little about yourself?",
+    "Thank you. What is a project you are proud of, and what was your part in it?",
+    "Tell me about a hard technical problem you solved. How did you approach it?",
+];
+
+/// Command-line and environment options of the voice session.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VoiceArgs {
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+    /// Deepgram live base URL (`wss://api.deepgram.com`, or a local fake's `ws://`).
+    #[arg(long, env = "DEEPGRAM_URL", default_value = "wss://api.deepgram.com")]
+    pub stt_url: String,
+    /// Deepgram API key.
+    #[arg(long, env = "DEEPGRAM_API_KEY", hide_env_values = true)]
+    pub stt_api_key: Option<String>,
+    /// ONNX Runtime library for the Silero VAD (without it the WebRTC gate decides alone).
+    #[arg(long, env = "ONNX_RUNTIME_LIB")]
+    pub onnx_runtime: Option<PathBuf>,
+    /// Silero VAD model file.
+    #[arg(long, env = "SILERO_MODEL")]
+    pub silero_model: Option<PathBuf>,
+    /// The closing line after the last scripted question.
+    #[arg(
+        long,
+        env = "INTERVIEW_CLOSING",
+        default_value = "Thank you, that was my last question. Goodbye."
+    )]
+    pub closing: String,
+    /// System prompt of the LLM interviewer.
+    #[arg(
+        long,
+        env = "INTERVIEW_SYSTEM_PROMPT",
+        default_value = "You are a friendly, professional job interviewer speaking with a candidate by voice. Ask one clear question at a time, keep each reply under three sentences, and never use lists or markdown."
+    )]
+    pub system_prompt: String,
+}
+
+/// Everything one session needs; cheap to clone per job.
+#[derive(Clone)]
+pub struct VoiceConfig {
+    pub engine: conversation::Config,
+    pub pipeline: PipelineConfig,
+    pub silero: SileroPaths,
+    /// Deepgram live settings; the sample rate is the transport's (48 kHz).
+    pub stt: LiveConfig,
+    /// `None`: the scripted responder asks `questions` and closes with `closing`.
+    pub llm: Option<Arc<dyn Llm>>,
+    pub questions: Vec<Question>,
+    pub closing: String,
+    pub system_prompt: String,
+    pub tts: Arc<dyn Tts>,
+    /// Leave once the closing line has been played.
+    pub end_when_done: bool,
+}
+
+impl VoiceConfig {
+    /// Builds the providers from parsed options.
+    pub fn from_args(args: &VoiceArgs) -> Result<Self, providers::ProviderError> {
+        let llm: Option<Arc<dyn Llm>> = match args.providers.llm {
+            LlmKind::Scripted => None,
+            _ => Some(Arc::from(args.providers.llm()?)),
+        };
+        let mut stt = LiveConfig::new(args.stt_url.clone());
+        stt.api_key = args.stt_api_key.clone();
+        stt.sample_rate = SAMPLE_RATE;
+        let questions = if args.providers.questions.is_empty() {
+            DEFAULT_QUESTIONS.iter().map(|q| (*q).to_owned()).collect()
+        } else {
+            args.providers.questions.clone()
+        };
+        let mut engine = conversation::Config::default();
+        engine.tts.first_byte_timeout =
+            Duration::from_millis(args.providers.first_byte_timeout_ms.saturating_add(1000));
+        Ok(Self {
+            engine,
+            pipeline: PipelineConfig::default(),
+            silero: SileroPaths {
+                runtime: args.onnx_runtime.clone(),
+                model: args.silero_model.clone(),
+            },
+            stt,
+            llm,
+            questions: questions
+                .into_iter()
+                .map(|text| Question {
+                    text,
+                    expect_thinking: false,
+                })
+                .collect(),
+            closing: args.closing.clone(),
+            system_prompt: args.system_prompt.clone(),
+            tts: Arc::from(args.providers.tts()?),
+            end_when_done: true,
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! The interview voice session: the thin async shell that wires a [`RoomTransport`], the
+//! dsp pipeline (VAD), Deepgram live STT, the sans-IO [`conversation::Engine`], an LLM (or
+//! the scripted responder) and a TTS voice, with the outbound queue flushed on barge-in.
+//!
+//! Code map: `shell` (the one `select!` loop and the engine's outputs), `listen` (the dsp
+//! thread and stream-position clock mapping), `speak` (ordered synthesis, resampling to
+//! 48 kHz, text spans of audio), `playout` (frames between voice and transport, progress
+//! back to the engine), `think` (LLM requests), `transcript` (`lk.transcription` and
+//! `lk.agent.state`), `config` (clap options), `runner` ([`VoiceRunner`] for the worker),
+//! `interview` (`agent interview`).
+//!
+//! **Boundary:** the real clock is read in `shell` only; the engine receives time as input.
+//! **Invariant:** the transport's queue holds at most [`playout::AHEAD_FRAMES`] frames of
+//! the agent's voice, so a flush silences the agent within one pacer tick and ducking acts
+//! within 200 ms.
+//!
+//! [`RoomTransport`]: crate::transport::RoomTransport
+
+mod config;
+pub mod interview;
+mod listen;
+pub mod playout;
+pub mod runner;
+mod shell;
+mod speak;
+mod think;
+mod transcript;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use conversation::{Message, TurnMetrics};
+
+use crate::metrics::VoiceMetrics;
+
+pub use config::{VoiceArgs, VoiceConfig};
+pub use listen::SileroPaths;
+pub use runner::VoiceRunner;
+pub use shell::run;
+pub use speak::synthesize_all;
+
+/// Receives each message of the conversation as it enters the history.
+pub type MessageHook = Arc<dyn Fn(&Message) + Send + Sync>;
+
+/// What the session reports to its host besides the room.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Per-turn latency histograms.
+    pub metrics: Option<VoiceMetrics>,
+    /// Called for every candidate frame with whether it was handled late.
+    pub on_frame: Option<Arc<dyn Fn(bool) + Send + Sync>>,
+    /// Called once for every message as it enters the history (the candidate's turn when
+    /// it is committed, the agent's once it was played, holding only the words heard).
+    pub on_message: Option<MessageHook>,
+}
+
+/// What happened in a finished session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionReport {
+    /// The conversation as heard (interrupted agent turns hold only the words played).
+    pub history: Vec<Message>,
+    /// Latencies of every agent turn.
+    pub turns: Vec<TurnMetrics>,
+    /// How long each duck of the agent's voice lasted.
+    pub ducks: Vec<Duration>,
+    /// When (since the session started) the agent's audio was flushed.
+    pub flushes: Vec<Duration>,
+    /// When each candidate turn could have been known to be over, and when the reply's
+    /// first audio reached the transport.
+    pub traces: Vec<TurnTrace>,
+    /// Candidate frames handled, and how many of them late.
+    pub frames: u64,
+    pub late_frames: u64,
+}
+
+/// The agent's critical path of one turn, in session time (since the session started).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TurnTrace {
+    /// The latest of: the arrival of the frame on which the VAD saw the speech end, the
+    /// STT final, and the VAD speech end plus the configured end-of-turn delay. Before this
+    /// no agent could know the turn was over.
+    pub ready: Duration,
+    /// The engine's end-of-turn decision.
+    pub committed: Duration,
+    /// The reply's first frame handed to the transport (the pacer sends it within 20 ms).
+    pub first_audio_queued: Option<Duration>,
+}
+
+/// Why a session could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The dsp thread could not be started.
+    #[error("cannot start the dsp thread: {0}")]
+    Thread(std::io::Error),
+    /// The transport refused the agent's audio.
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
+}

@@ -1,0 +1,420 @@
+//! [`VoiceRunner`]: the worker's job runner that holds a real interview in the room.
+//!
+//! Per job it reads control-api's metadata (`interview_id`, `redispatch`), resumes an
+//! interview a dead worker left (the questions already answered are not asked again and the
+//! candidate hears that the agent is back), streams every message of the conversation to
+//! control-api's transcript as it happens (so a crash loses nothing said before it), says
+//! goodbye when the worker's drain deadline or a job termination cuts the interview short,
+//! and reports the job finished before it leaves the room.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use conversation::{Message, Question, Role};
+use futures_util::StreamExt;
+use livekit_protocol::Job;
+use tokio::sync::{mpsc, watch};
+
+use super::speak::Linear;
+use super::{Hooks, MessageHook, VoiceArgs, VoiceConfig};
+use crate::metrics::VoiceMetrics;
+use crate::transport::{FRAME_DURATION, FRAME_SAMPLES, LiveKitRoom, RoomTransport, SAMPLE_RATE};
+use crate::worker::JobRunner;
+use crate::worker::control::ControlApi;
+use crate::worker::load::Load;
+
+/// What the agent says first after a re-dispatch, before the question it continues with.
+pub const RESUMED: &str = "Sorry about that, I'm back. Let's continue the interview.";
+/// Its goodbye when the worker drains past its deadline or the job is terminated.
+pub const GOODBYE: &str = "I have to end the interview now. Thank you, and goodbye.";
+
+/// How long the goodbye may take to synthesize and play, beyond its own duration.
+const GOODBYE_SLACK: Duration = Duration::from_secs(3);
+/// How long the transcript may take to reach control-api after the session ended.
+const TRANSCRIPT_FLUSH: Duration = Duration::from_secs(5);
+/// Messages waiting for control-api; beyond this the oldest stay in the session report only
+/// (a dead control-api must not grow the worker's memory without bound).
+const TRANSCRIPT_QUEUE: usize = 64;
+
+/// Runs one voice session per job with the configured providers.
+#[derive(Clone)]
+pub struct VoiceRunner {
+    config: VoiceConfig,
+    metrics: Option<VoiceMetrics>,
+    control: Option<ControlApi>,
+}
+
+impl VoiceRunner {
+    /// A runner with ready providers; `metrics` (if any) receives every turn, `control` (if
+    /// any) the transcript and the state a re-dispatched interview resumes from.
+    pub fn new(
+        config: VoiceConfig,
+        metrics: Option<VoiceMetrics>,
+        control: Option<ControlApi>,
+    ) -> Self {
+        Self {
+            config,
+            metrics,
+            control,
+        }
+    }
+
+    /// A runner from command-line options.
+    pub fn from_args(
+        args: &VoiceArgs,
+        metrics: Option<VoiceMetrics>,
+        control: Option<ControlApi>,
+    ) -> Result<Self> {
+        Ok(Self::new(VoiceConfig::from_args(args)?, metrics, control))
+    }
+
+    /// The session config of one job: a resumed interview continues where it stopped.
+    async fn job_config(&self, interview: Option<&str>, resumed: bool) -> VoiceConfig {
+        let mut config = self.config.clone();
+        if !resumed {
+            return config;
+        }
+        let turns = match (&self.control, interview) {
+            (Some(control), Some(id)) => match control.state(id).await {
+                Ok(state) => transcript_turns(&state),
+                Err(e) => {
+                    tracing::warn!(interview = %id, "no state to resume from: {e:#}");
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        };
+        resume(&mut config, &turns);
+        config
+    }
+}
+
+/// `(role, text)` of every turn in control-api's interview state.
+fn transcript_turns(state: &serde_json::Value) -> Vec<(String, String)> {
+    state["transcript"]
+        .as_array()
+        .map(|turns| {
+            turns
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t["role"].as_str()?.to_owned(),
+                        t["text"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Rewrites `config` to continue an interview whose transcript so far is `turns`: questions
+/// already asked and answered are dropped, a question the candidate had not answered yet is
+/// asked again, and the first line starts with [`RESUMED`]. With an LLM the conversation so
+/// far goes into the system prompt.
+pub fn resume(config: &mut VoiceConfig, turns: &[(String, String)]) {
+    let asked = |q: &Question| {
+        turns
+            .iter()
+            .rposition(|(role, text)| role == "interviewer" && text.contains(q.text.as_str()))
+    };
+    // The last question asked, and where in the transcript it was asked.
+    let last = config
+        .questions
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, q)| asked(q).map(|at| (i, at)));
+    let from = match last {
+        Some((i, at)) if turns[at + 1..].iter().any(|(role, _)| role == "candidate") => i + 1,
+        Some((i, _)) => i,
+        None => 0,
+    };
+    config.questions.drain(..from.min(config.questions.len()));
+    match config.questions.first_mut() {
+        Some(first) => first.text = format!("{RESUMED} {}", first.text),
+        None => config.closing = format!("{RESUMED} {}", config.closing),
+    }
+    if config.llm.is_some() && !turns.is_empty() {
+        let so_far: Vec<String> = turns
+            .iter()
+            .map(|(role, text)| format!("{role}: {text}"))
+            .collect();
+        config.system_prompt = format!(
+            "{}\n\nThe connection dropped and you are back. Start your reply with \"{RESUMED}\" and continue from here. The interview so far:\n{}",
+            config.system_prompt,
+            so_far.join("\n")
+        );
+    }
+}
+
+/// Whether the job resumes an interview a dead worker left: control-api's re-dispatch
+/// metadata (`{"redispatch": true}`, or `{"resumed": true}`).
+pub fn is_resumed(job: &Job) -> bool {
+    let metadata = serde_json::from_str::<serde_json::Value>(&job.metadata).ok();
+    ["redispatch", "resumed"].iter().any(|key| {
+        metadata
+            .as_ref()
+            .and_then(|v| v.get(key).and_then(|r| r.as_bool()))
+            .unwrap_or(false)
+    })
+}
+
+/// The interview id control-api put in the job metadata, if any.
+pub fn interview_id(job: &Job) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(&job.metadata)
+        .ok()?
+        .get("interview_id")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Sends the conversation to control-api in order, one message at a time.
+struct TranscriptWriter {
+    queue: mpsc::Sender<(&'static str, String)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TranscriptWriter {
+    fn start(control: ControlApi, interview: String) -> Self {
+        let (queue, mut messages) = mpsc::channel::<(&'static str, String)>(TRANSCRIPT_QUEUE);
+        let task = tokio::spawn(async move {
+            while let Some((role, text)) = messages.recv().await {
+                if let Err(e) = control.append_turn(&interview, role, &text).await {
+                    tracing::warn!(interview = %interview, "transcript turn not stored: {e:#}");
+                }
+            }
+        });
+        Self { queue, task }
+    }
+
+    fn hook(&self) -> MessageHook {
+        let queue = self.queue.clone();
+        Arc::new(move |message: &Message| {
+            let role = match message.role {
+                Role::Agent => "interviewer",
+                Role::Candidate => "candidate",
+            };
+            if queue.try_send((role, message.text.clone())).is_err() {
+                tracing::warn!("transcript queue full; a turn stays in the session report only");
+            }
+        })
+    }
+
+    /// Waits (bounded) until everything queued was sent.
+    async fn finish(self) {
+        drop(self.queue);
+        let mut task = self.task;
+        if tokio::time::timeout(TRANSCRIPT_FLUSH, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl JobRunner for VoiceRunner {
+    async fn run(
+        &self,
+        mut room: LiveKitRoom,
+        job: Job,
+        load: Arc<Load>,
+        cancel: watch::Receiver<bool>,
+    ) -> Result<()> {
+        let interview = interview_id(&job);
+        let resumed = is_resumed(&job);
+        let config = self.job_config(interview.as_deref(), resumed).await;
+        let writer = match (&self.control, &interview) {
+            (Some(control), Some(id)) => Some(TranscriptWriter::start(control.clone(), id.clone())),
+            _ => None,
+        };
+        let hooks = Hooks {
+            metrics: self.metrics.clone(),
+            on_frame: Some(Arc::new(move |late| load.record_frame(late))),
+            on_message: writer.as_ref().map(TranscriptWriter::hook),
+        };
+        let tts = config.tts.clone();
+        let result = super::run(&mut room, config, hooks, cancel.clone()).await;
+        if result.is_ok() && *cancel.borrow() {
+            if let Err(e) = goodbye(&mut room, tts.as_ref()).await {
+                tracing::warn!(job = %job.id, "no goodbye: {e:#}");
+            } else if let Some(writer) = &writer {
+                let _ = writer.queue.try_send(("interviewer", GOODBYE.to_owned()));
+            }
+        }
+        if let Some(writer) = writer {
+            writer.finish().await;
+        }
+        let report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                room.leave().await;
+                return Err(e.into());
+            }
+        };
+        // Success is on the worker socket before the agent leaves, so the server does not
+        // count the departure as a failed job.
+        crate::worker::report_finished().await;
+        room.leave().await;
+        tracing::info!(
+            job = %job.id,
+            resumed,
+            turns = report.turns.len(),
+            late_frames = report.late_frames,
+            frames = report.frames,
+            "interview session ended"
+        );
+        Ok(())
+    }
+}
+
+/// Says [`GOODBYE`] with the session's voice (cutting off anything still queued) and waits,
+/// bounded, until it was sent.
+async fn goodbye(room: &mut LiveKitRoom, tts: &dyn providers::tts::Tts) -> Result<()> {
+    room.flush_audio();
+    let _ = room.set_agent_state(crate::transport::AgentState::Speaking);
+    let mut stream = tokio::time::timeout(GOODBYE_SLACK, tts.synthesize(GOODBYE)).await??;
+    let mut resampler = None;
+    let mut pending = Vec::new();
+    let mut frames = 0usize;
+    while let Some(chunk) = tokio::time::timeout(GOODBYE_SLACK, stream.next()).await? {
+        let chunk = chunk?;
+        let resampler =
+            resampler.get_or_insert_with(|| Linear::new(chunk.sample_rate, SAMPLE_RATE));
+        resampler.process(&chunk.samples, &mut pending);
+        while pending.len() >= FRAME_SAMPLES {
+            room.push_audio(&pending[..FRAME_SAMPLES])?;
+            pending.drain(..FRAME_SAMPLES);
+            frames += 1;
+        }
+    }
+    if !pending.is_empty() {
+        pending.resize(FRAME_SAMPLES, 0);
+        room.push_audio(&pending)?;
+        frames += 1;
+    }
+    let until = tokio::time::Instant::now() + FRAME_DURATION * frames as u32 + GOODBYE_SLACK;
+    while room.queued_audio() > 0 && tokio::time::Instant::now() < until {
+        tokio::select! {
+            event = room.next_event() => if event.is_none() { break },
+            () = tokio::time::sleep(FRAME_DURATION) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(metadata: &str) -> Job {
+        Job {
+            metadata: metadata.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn redispatch_metadata_means_resumed() {
+        assert!(is_resumed(&job(
+            r#"{"interview_id":"i1","redispatch":true}"#
+        )));
+        assert!(is_resumed(&job(r#"{"resumed":true}"#)));
+        assert!(!is_resumed(&job(r#"{"interview_id":"i1"}"#)));
+        assert!(!is_resumed(&job("not json")));
+        assert_eq!(
+            interview_id(&job(r#"{"interview_id":"i1"}"#)).as_deref(),
+            Some("i1")
+        );
+        assert_eq!(interview_id(&job("{}")), None);
+    }
+
+    fn config(questions: &[&str]) -> VoiceConfig {
+        VoiceConfig {
+            engine: conversation::Config::default(),
+            pipeline: dsp::pipeline::PipelineConfig::default(),
+            silero: super::super::SileroPaths::default(),
+            stt: providers::stt::LiveConfig::new("ws://127.0.0.1:9"),
+            llm: None,
+            questions: questions
+                .iter()
+                .map(|q| Question {
+                    text: (*q).to_owned(),
+                    expect_thinking: false,
+                })
+                .collect(),
+            closing: "Goodbye.".into(),
+            system_prompt: "You interview.".into(),
+            tts: Arc::new(providers::tts::Espeak::default()),
+            end_when_done: true,
+        }
+    }
+
+    fn texts(config: &VoiceConfig) -> Vec<String> {
+        config.questions.iter().map(|q| q.text.clone()).collect()
+    }
+
+    fn turns(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(r, t)| ((*r).to_owned(), (*t).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn an_unanswered_question_is_asked_again_after_the_apology() {
+        let mut c = config(&["Q1?", "Q2?", "Q3?"]);
+        resume(
+            &mut c,
+            &turns(&[
+                ("interviewer", "Q1?"),
+                ("candidate", "A1"),
+                ("interviewer", "Q2?"),
+            ]),
+        );
+        assert_eq!(texts(&c), [format!("{RESUMED} Q2?"), "Q3?".to_owned()]);
+    }
+
+    #[test]
+    fn an_answered_question_is_not_asked_again() {
+        let mut c = config(&["Q1?", "Q2?", "Q3?"]);
+        resume(
+            &mut c,
+            &turns(&[("interviewer", "Q1?"), ("candidate", "A1")]),
+        );
+        assert_eq!(texts(&c), [format!("{RESUMED} Q2?"), "Q3?".to_owned()]);
+    }
+
+    #[test]
+    fn a_second_resume_finds_the_question_inside_the_apology() {
+        let mut c = config(&["Q1?", "Q2?"]);
+        resume(
+            &mut c,
+            &turns(&[
+                ("interviewer", "Q1?"),
+                ("candidate", "A1"),
+                ("interviewer", &format!("{RESUMED} Q2?")),
+            ]),
+        );
+        assert_eq!(texts(&c), [format!("{RESUMED} Q2?")]);
+    }
+
+    #[test]
+    fn nothing_left_to_ask_goes_straight_to_the_closing() {
+        let mut c = config(&["Q1?"]);
+        resume(
+            &mut c,
+            &turns(&[("interviewer", "Q1?"), ("candidate", "A1")]),
+        );
+        assert!(c.questions.is_empty());
+        assert_eq!(c.closing, format!("{RESUMED} Goodbye."));
+    }
+
+    #[test]
+    fn an_empty_transcript_starts_from_the_top() {
+        let mut c = config(&["Q1?", "Q2?"]);
+        resume(&mut c, &[]);
+        assert_eq!(texts(&c), [format!("{RESUMED} Q1?"), "Q2?".to_owned()]);
+    }
+}

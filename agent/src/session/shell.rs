@@ -1,0 +1,565 @@
+//! The one async shell around the sans-IO engine: a closed [`Event`] enum, one `select!`,
+//! and the translation of engine outputs into transport, STT, LLM and TTS commands. The
+//! real clock is read here and nowhere else.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use conversation::{
+    Engine, Input, InputKind, Mode, Output, ScriptedResponder, SpeechId, SttResult,
+};
+use providers::stt::deepgram::Event as DeepgramEvent;
+use providers::stt::{LiveStt, SttEvent};
+use tokio::sync::watch;
+
+use super::listen::{Heard, Listener, TimeMap};
+use super::playout::{Playout, Sent, rms};
+use super::speak::{SpanEstimate, Speaker, Voiced};
+use super::think::{Thinker, Thought};
+use super::{Hooks, SessionError, SessionReport, TurnTrace, VoiceConfig, transcript};
+use crate::transport::{AgentState, RoomEvent, RoomTransport, SAMPLE_RATE};
+
+/// A frame handled this long after it was decoded counts as late.
+const LATE_FRAME: Duration = Duration::from_millis(20);
+
+/// Everything the shell waits for.
+enum Event {
+    Room(Option<RoomEvent>),
+    Heard(Heard),
+    Stt(Option<SttEvent>),
+    Thought(Thought),
+    Voiced(Voiced),
+    Timer,
+    Tick,
+    Cancel,
+}
+
+/// Runs one interview in `room` until it ends, the room closes or `cancel` turns true.
+/// The caller leaves the room afterwards.
+pub async fn run<T: RoomTransport>(
+    room: &mut T,
+    config: VoiceConfig,
+    hooks: Hooks,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<SessionReport, SessionError> {
+    let started = std::time::Instant::now();
+    let mode = match &config.llm {
+        Some(_) => Mode::Llm,
+        None => Mode::Scripted(ScriptedResponder::new(
+            config.questions.clone(),
+            config.closing.clone(),
+        )),
+    };
+    let mut shell = Shell {
+        engine: Engine::new(config.engine.clone(), mode),
+        started,
+        listener: Listener::spawn(config.pipeline.clone(), config.silero.clone())
+            .map_err(SessionError::Thread)?,
+        stt: Some(LiveStt::spawn(config.stt.clone())),
+        thinker: config
+            .llm
+            .clone()
+            .map(|llm| Thinker::new(llm, config.system_prompt.clone())),
+        speaker: Speaker::spawn(config.tts.clone()),
+        playout: Playout::default(),
+        spans: SpanEstimate::default(),
+        texts: HashMap::new(),
+        cancelled_upto: 0,
+        times: TimeMap::default(),
+        candidate: None,
+        agent_track: String::new(),
+        reconnecting: false,
+        opened: false,
+        deadline: None,
+        duck_since: None,
+        hooks,
+        report: SessionReport::default(),
+        announced: 0,
+        sent: Vec::with_capacity(16),
+        end_when_done: config.end_when_done,
+        endpoint: config.engine.endpoint.clone(),
+        vad_end: None,
+        stt_final_at: None,
+        trace: None,
+    };
+    let _ = room.set_agent_state(AgentState::Initializing);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let wake = shell
+            .deadline
+            .map(|d| tokio::time::Instant::from_std(started + d.since_start()));
+        let busy = shell.playout.busy();
+        let stt_open = shell.stt.is_some();
+        let event = tokio::select! {
+            changed = cancel.changed() => {
+                if changed.is_err() || *cancel.borrow() { Event::Cancel } else { continue }
+            }
+            event = room.next_event() => Event::Room(event),
+            Some(heard) = shell.listener.events.recv() => Event::Heard(heard),
+            event = next_stt(&mut shell.stt), if stt_open => Event::Stt(event),
+            Some(thought) = next_thought(&mut shell.thinker) => Event::Thought(thought),
+            Some(voiced) = shell.speaker.events.recv() => Event::Voiced(voiced),
+            () = sleep_until(wake), if wake.is_some() => Event::Timer,
+            _ = tick.tick(), if busy => Event::Tick,
+        };
+        match event {
+            Event::Cancel => break,
+            Event::Room(None) => break,
+            Event::Room(Some(event)) => {
+                if !shell.room_event(event) {
+                    break;
+                }
+            }
+            Event::Heard(heard) => shell.heard(heard),
+            Event::Stt(event) => shell.stt_event(event),
+            Event::Thought(thought) => shell.thought(thought),
+            Event::Voiced(voiced) => shell.voiced(voiced),
+            Event::Timer => shell.input(InputKind::Timer),
+            Event::Tick => {}
+        }
+        shell.pump(room)?;
+        shell.announce_messages();
+        if shell.end_when_done
+            && shell.engine.state() == conversation::AgentState::Idle
+            && shell.opened
+            && !shell.playout.busy()
+        {
+            break;
+        }
+    }
+    if let Some(stt) = &shell.stt {
+        stt.close();
+    }
+    shell.announce_messages();
+    shell.report.history = shell.engine.history().messages().to_vec();
+    Ok(shell.report)
+}
+
+async fn next_stt(stt: &mut Option<LiveStt>) -> Option<SttEvent> {
+    match stt {
+        Some(stt) => stt.next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_thought(thinker: &mut Option<Thinker>) -> Option<Thought> {
+    match thinker {
+        Some(t) => t.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Shell {
+    engine: Engine,
+    started: std::time::Instant,
+    listener: Listener,
+    stt: Option<LiveStt>,
+    thinker: Option<Thinker>,
+    speaker: Speaker,
+    playout: Playout,
+    spans: SpanEstimate,
+    /// Text of every sentence sent to the TTS and not finished yet.
+    texts: HashMap<SpeechId, String>,
+    /// Audio of speeches up to this id was cancelled.
+    cancelled_upto: SpeechId,
+    times: TimeMap,
+    /// (identity, track sid) of the candidate whose audio we listen to.
+    candidate: Option<(String, String)>,
+    agent_track: String,
+    reconnecting: bool,
+    opened: bool,
+    deadline: Option<conversation::Instant>,
+    duck_since: Option<std::time::Instant>,
+    hooks: Hooks,
+    report: SessionReport,
+    /// History messages already passed to `hooks.on_message`.
+    announced: usize,
+    sent: Vec<Sent>,
+    end_when_done: bool,
+    endpoint: conversation::EndpointConfig,
+    /// The last VAD speech end and the arrival of the frame that revealed it.
+    vad_end: Option<(conversation::Instant, conversation::Instant)>,
+    stt_final_at: Option<conversation::Instant>,
+    /// The turn whose reply has not reached the transport yet.
+    trace: Option<TurnTrace>,
+}
+
+impl Shell {
+    fn now(&self) -> conversation::Instant {
+        conversation::Instant::from_start(self.started.elapsed())
+    }
+
+    fn input(&mut self, kind: InputKind) {
+        let at = self.now();
+        self.engine.handle_input(Input { at, kind });
+    }
+
+    /// Passes messages that entered the history since the last call to `hooks.on_message`.
+    fn announce_messages(&mut self) {
+        let messages = self.engine.history().messages();
+        if let Some(on_message) = &self.hooks.on_message {
+            for message in messages.get(self.announced..).unwrap_or_default() {
+                on_message(message);
+            }
+        }
+        self.announced = messages.len();
+    }
+
+    /// Handles a room event; false when the session should end.
+    fn room_event(&mut self, event: RoomEvent) -> bool {
+        match event {
+            RoomEvent::Audio(frame) => {
+                let known = self
+                    .candidate
+                    .as_ref()
+                    .is_none_or(|(id, _)| **id == *frame.identity);
+                if !known {
+                    return true;
+                }
+                if self.candidate.is_none() {
+                    self.candidate =
+                        Some((frame.identity.to_string(), frame.track_sid.to_string()));
+                }
+                let waited = frame.received_at.elapsed();
+                let at = self.now();
+                self.times.record(at);
+                let level = rms(&frame.samples);
+                self.engine.handle_input(Input {
+                    at,
+                    kind: InputKind::InboundEnergy(level),
+                });
+                if let Some(stt) = &self.stt {
+                    stt.send_audio(&frame.samples);
+                }
+                self.listener.push(frame.samples);
+                let late = waited > LATE_FRAME;
+                self.report.frames += 1;
+                self.report.late_frames += u64::from(late);
+                if let Some(on_frame) = &self.hooks.on_frame {
+                    on_frame(late);
+                }
+            }
+            RoomEvent::TrackSubscribed {
+                identity,
+                track_sid,
+            } => {
+                let same = self
+                    .candidate
+                    .as_ref()
+                    .is_none_or(|(id, _)| *id == identity);
+                if same {
+                    self.candidate = Some((identity, track_sid));
+                }
+            }
+            RoomEvent::LocalTrackSubscribed { track_sid } => {
+                self.agent_track = track_sid;
+                if !self.opened {
+                    self.opened = true;
+                    self.input(InputKind::Start);
+                }
+            }
+            RoomEvent::Reconnecting { .. } => self.reconnecting = true,
+            RoomEvent::Connected { .. } => self.reconnecting = false,
+            RoomEvent::ParticipantLeft { identity } => {
+                let candidate = self
+                    .candidate
+                    .as_ref()
+                    .is_some_and(|(id, _)| *id == identity);
+                if candidate && !self.reconnecting {
+                    tracing::info!("the candidate left; ending the session");
+                    return false;
+                }
+            }
+            RoomEvent::Disconnected { reason } => {
+                tracing::info!(%reason, "room closed; ending the session");
+                return false;
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn heard(&mut self, heard: Heard) {
+        match heard {
+            Heard::Vad {
+                event: dsp::vad::VadEvent::SpeechStart { at, .. },
+                ..
+            } => {
+                let started = self.times.at_position(at.0);
+                tracing::debug!(?started, "candidate speech started");
+                self.input(InputKind::VadSpeechStart { started });
+            }
+            Heard::Vad {
+                event: dsp::vad::VadEvent::SpeechEnd { at, .. },
+                frame,
+            } => {
+                let ended = self.times.at_position(at.0);
+                tracing::debug!(?ended, "candidate speech ended");
+                self.vad_end = Some((ended, self.times.arrival(frame)));
+                self.input(InputKind::VadSpeechEnd { ended });
+                if let Some(stt) = &self.stt {
+                    stt.finalize();
+                }
+            }
+            Heard::Probability(p) => self.input(InputKind::SpeechProbability(p)),
+            Heard::Failed => tracing::warn!("no VAD: the pipeline failed to start"),
+        }
+    }
+
+    fn stt_event(&mut self, event: Option<SttEvent>) {
+        match event {
+            Some(SttEvent::Message(DeepgramEvent::Transcript {
+                text,
+                words,
+                is_final,
+                start,
+                duration,
+                ..
+            })) => {
+                if text.trim().is_empty() {
+                    return;
+                }
+                let from = words.first().map_or(start, |w| w.start);
+                let to = words.last().map_or(start + duration, |w| w.end);
+                if is_final {
+                    self.stt_final_at = Some(self.now());
+                }
+                tracing::debug!(is_final, words = words.len(), "speech-to-text result");
+                let result = SttResult {
+                    text,
+                    is_final,
+                    start: self.times.at_seconds(from),
+                    end: self.times.at_seconds(to),
+                    confidence: 1.0,
+                };
+                self.input(InputKind::Stt(result));
+            }
+            Some(SttEvent::Reconnected { reconnects, .. }) => {
+                tracing::warn!(reconnects, "speech-to-text reconnected; audio replayed");
+            }
+            Some(SttEvent::Closed { error }) => {
+                let error = error.unwrap_or_default();
+                tracing::error!(%error, "speech-to-text ended; the candidate's words are lost");
+                self.stt = None;
+            }
+            None => {
+                let error = "the driver stopped";
+                tracing::error!(%error, "speech-to-text ended; the candidate's words are lost");
+                self.stt = None;
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn thought(&mut self, thought: Thought) {
+        let kind = match thought {
+            Thought::Token { request, token } => InputKind::LlmToken { request, token },
+            Thought::Done { request } => InputKind::LlmDone { request },
+            Thought::Failed { request } => InputKind::LlmError { request },
+        };
+        self.input(kind);
+    }
+
+    fn voiced(&mut self, voiced: Voiced) {
+        match voiced {
+            Voiced::Audio { speech, samples } => {
+                if speech <= self.cancelled_upto {
+                    return;
+                }
+                if let Some(text) = self.texts.get(&speech) {
+                    self.spans.begin_once(speech, text);
+                }
+                let span = self.spans.next(speech, samples.len());
+                self.playout.add(speech, &samples);
+                let duration =
+                    Duration::from_secs_f64(samples.len() as f64 / f64::from(SAMPLE_RATE));
+                self.input(InputKind::TtsChunk {
+                    speech,
+                    duration,
+                    span,
+                });
+            }
+            Voiced::Done { speech } => {
+                if speech <= self.cancelled_upto {
+                    return;
+                }
+                self.playout.end_speech();
+                self.spans.done(speech);
+                self.texts.remove(&speech);
+                self.input(InputKind::TtsDone { speech });
+            }
+        }
+    }
+
+    /// Reports playout progress, drains the engine's outputs and feeds the transport.
+    fn pump<T: RoomTransport>(&mut self, room: &T) -> Result<(), SessionError> {
+        for _ in 0..4 {
+            self.progress(room);
+            let mut acted = false;
+            loop {
+                match self.engine.poll_output() {
+                    Output::Timeout(at) => {
+                        self.deadline = at;
+                        break;
+                    }
+                    output => {
+                        acted = true;
+                        self.output(room, output);
+                    }
+                }
+            }
+            let pushed = self.playout.top_up(room)?;
+            if pushed > 0
+                && let Some(mut trace) = self.trace.take()
+            {
+                trace.first_audio_queued = Some(self.started.elapsed());
+                self.report.traces.push(trace);
+            }
+            if !acted && pushed == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn progress<T: RoomTransport>(&mut self, room: &T) {
+        self.sent.clear();
+        self.playout.sent(room, &mut self.sent);
+        if self.sent.is_empty() {
+            return;
+        }
+        let at = self.now();
+        for i in 0..self.sent.len() {
+            let s = self.sent[i];
+            self.engine.handle_input(Input {
+                at,
+                kind: InputKind::OutboundEnergy(s.rms),
+            });
+            let last_of_speech = self.sent.get(i + 1).is_none_or(|n| n.speech != s.speech);
+            if last_of_speech {
+                self.engine.handle_input(Input {
+                    at,
+                    kind: InputKind::Playout {
+                        speech: s.speech,
+                        samples: s.cumulative,
+                    },
+                });
+            }
+        }
+    }
+
+    fn output<T: RoomTransport>(&mut self, room: &T, output: Output) {
+        match output {
+            Output::StartLlm { request, history } => {
+                if let Some(t) = &mut self.thinker {
+                    t.start(request, &history);
+                }
+            }
+            Output::CancelLlm { request } => {
+                if let Some(t) = &mut self.thinker {
+                    t.cancel(request);
+                }
+            }
+            Output::Speak { speech, text } => {
+                self.texts.insert(speech, text.clone());
+                self.speaker.speak(speech, text);
+            }
+            Output::CancelTts => {
+                self.speaker.cancel();
+                self.cancelled_upto = self
+                    .texts
+                    .keys()
+                    .copied()
+                    .max()
+                    .unwrap_or(0)
+                    .max(self.cancelled_upto);
+                self.texts.clear();
+                self.playout.cancel_unstarted();
+            }
+            Output::FlushAudio => {
+                let dropped = self.playout.flush(room);
+                self.report.flushes.push(self.started.elapsed());
+                tracing::debug!(dropped, "agent audio flushed");
+            }
+            Output::Duck => {
+                let back = self.playout.hold(room);
+                tracing::debug!(back, "agent playout held");
+                self.duck_since.get_or_insert_with(std::time::Instant::now);
+            }
+            Output::Unduck => {
+                self.playout.release();
+                if let Some(since) = self.duck_since.take() {
+                    self.report.ducks.push(since.elapsed());
+                }
+            }
+            Output::Transcript(segment) => {
+                if segment.id.side == conversation::Side::Candidate && segment.is_final {
+                    self.trace_commit(&segment.text);
+                }
+                let t = transcript::to_transcription(
+                    &segment,
+                    self.candidate.as_ref(),
+                    &self.agent_track,
+                );
+                if let Err(e) = room.send_transcription(t) {
+                    tracing::warn!(error = %e, "transcript not sent");
+                }
+            }
+            Output::State(state) => {
+                if let Err(e) = room.set_agent_state(transcript::agent_state(state)) {
+                    tracing::warn!(error = %e, "agent state not sent");
+                }
+            }
+            Output::Metrics(metrics) => {
+                tracing::info!(
+                    turn = metrics.turn,
+                    end_to_end_ms = metrics.end_to_end.map(|d| d.as_millis() as u64),
+                    interrupted = metrics.interrupted,
+                    "turn"
+                );
+                if let Some(m) = &self.hooks.metrics {
+                    m.observe(&metrics);
+                }
+                self.report.turns.push(metrics);
+            }
+            Output::Timeout(_) => {}
+        }
+    }
+}
+
+impl Shell {
+    /// Records when the turn just committed could first have been known to be over.
+    fn trace_commit(&mut self, text: &str) {
+        let delay = conversation::endpoint_delay(&self.endpoint, text, false);
+        let mut ready = self.stt_final_at.unwrap_or(conversation::Instant::ZERO);
+        if let Some((ended, revealed)) = self.vad_end {
+            ready = ready.max(revealed).max(ended + delay);
+        }
+        if let Some(unfinished) = self.trace.take() {
+            self.report.traces.push(unfinished);
+        }
+        self.trace = Some(TurnTrace {
+            ready: ready.since_start(),
+            committed: self.started.elapsed(),
+            first_audio_queued: None,
+        });
+        self.vad_end = None;
+        self.stt_final_at = None;
+    }
+}
+
+impl std::fmt::Debug for Shell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shell")
+            .field("state", &self.engine.state())
+            .finish()
+    }
+}

@@ -1,0 +1,179 @@
+//! The agent's voice: a queue of PCM frames that can be flushed at once, and the pacer that
+//! takes one frame every 20 ms, encodes it and writes it to the published track.
+//!
+//! **Invariant:** frames leave the queue at real-time rate whatever the producer does, so a
+//! flush removes everything that has not been sent yet; at most one 20 ms frame (the one being
+//! written) is beyond reach. When the queue is empty the pacer sends encoded silence, which
+//! keeps the listener's jitter buffer steady.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use rtc::media::Sample;
+use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
+use tokio::sync::watch;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+
+use super::audio::{FRAME_DURATION, FRAME_SAMPLES};
+use super::codec::OpusEncoder;
+use super::error::TransportError;
+
+/// Frames queued ahead at most (10 minutes); pushing beyond is an error, not a silent drop.
+const MAX_QUEUED: usize = 30_000;
+
+/// PCM frames waiting to be sent.
+#[derive(Default)]
+pub(crate) struct OutboundQueue {
+    frames: Mutex<VecDeque<Box<[i16]>>>,
+}
+
+impl OutboundQueue {
+    pub(crate) fn push(&self, frame: &[i16]) -> Result<(), TransportError> {
+        if frame.len() != FRAME_SAMPLES {
+            return Err(TransportError::FrameSize {
+                expected: FRAME_SAMPLES,
+                got: frame.len(),
+            });
+        }
+        let mut frames = self.lock();
+        if frames.len() >= MAX_QUEUED {
+            return Err(TransportError::Codec("outbound audio queue is full".into()));
+        }
+        frames.push_back(frame.into());
+        Ok(())
+    }
+
+    pub(crate) fn flush(&self) -> usize {
+        let mut frames = self.lock();
+        let n = frames.len();
+        frames.clear();
+        n
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn pop(&self) -> Option<Box<[i16]>> {
+        self.lock().pop_front()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Box<[i16]>>> {
+        // A poisoned queue only means a pusher panicked mid-push; the frames are still valid.
+        self.frames.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The track the pacer writes to, replaced on every (re)join.
+#[derive(Clone)]
+pub(crate) struct PublishedTrack {
+    pub track: Arc<TrackLocalStaticSample>,
+    pub ssrc: u32,
+    pub payload_type: u8,
+}
+
+/// Runs until the queue's owner drops the track channel.
+pub(crate) async fn run_pacer(
+    queue: Arc<OutboundQueue>,
+    mut track: watch::Receiver<Option<PublishedTrack>>,
+) {
+    let mut encoder = match OpusEncoder::new() {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create the Opus encoder; the agent stays silent");
+            return;
+        }
+    };
+    let silence = vec![0i16; FRAME_SAMPLES];
+    let mut tick = tokio::time::interval(FRAME_DURATION);
+    let mut current = track.borrow_and_update().clone();
+    let mut write_failed = false;
+    loop {
+        tokio::select! {
+            changed = track.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                current = track.borrow_and_update().clone();
+                write_failed = false;
+                continue;
+            }
+            _ = tick.tick() => {}
+        }
+        let frame = queue.pop();
+        let Some(published) = &current else { continue };
+        let pcm = frame.as_deref().unwrap_or(&silence);
+        let packet = match encoder.encode(pcm) {
+            Ok(p) => Bytes::copy_from_slice(p),
+            Err(e) => {
+                tracing::warn!(error = %e, "opus encode failed");
+                continue;
+            }
+        };
+        let sample = Sample {
+            data: packet,
+            duration: FRAME_DURATION,
+            ..Sample::new(Instant::now())
+        };
+        let result = published
+            .track
+            .sample_writer(published.ssrc, published.payload_type)
+            .with_audio_level(audio_level(pcm))
+            .write_sample(&sample)
+            .await;
+        if let Err(e) = result
+            && !write_failed
+        {
+            write_failed = true;
+            tracing::debug!(error = %e, "writing to the published track failed");
+        }
+    }
+}
+
+/// The RFC 6464 level of a frame: -dBov from 0 (loudest) to 127 (silence).
+fn audio_level(pcm: &[i16]) -> AudioLevelExtension {
+    let energy: f64 = pcm.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    let rms = (energy / pcm.len().max(1) as f64).sqrt() / 32768.0;
+    let dbov = if rms > 0.0 {
+        -20.0 * rms.log10()
+    } else {
+        127.0
+    };
+    let level = dbov.clamp(0.0, 127.0) as u8;
+    AudioLevelExtension {
+        level,
+        voice: level < VOICE_LEVEL,
+    }
+}
+
+/// Frames louder than -50 dBov are flagged as voice.
+const VOICE_LEVEL: u8 = 50;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_drops_everything_queued() {
+        let q = OutboundQueue::default();
+        for _ in 0..5 {
+            q.push(&[1; FRAME_SAMPLES])
+                .expect("a full frame is accepted");
+        }
+        assert!(q.push(&[1; 10]).is_err());
+        assert_eq!(q.len(), 5);
+        assert_eq!(q.flush(), 5);
+        assert_eq!(q.len(), 0);
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn audio_levels_follow_loudness() {
+        assert_eq!(audio_level(&[0; FRAME_SAMPLES]).level, 127);
+        let loud = audio_level(&[16384; FRAME_SAMPLES]);
+        assert_eq!((loud.level, loud.voice), (6, true));
+        assert!(!audio_level(&[3; FRAME_SAMPLES]).voice);
+    }
+}
