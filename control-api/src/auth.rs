@@ -1,0 +1,138 @@
+//! Credentials: argon2 password hashes, HS256 access tokens, and the `CurrentUser` extractor.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::accounts::{self, User};
+use crate::error::ApiError;
+
+/// Claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: u64,
+    iat: u64,
+    typ: String,
+    jti: String,
+}
+
+/// What a verified access token says.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    /// The user it was issued to.
+    pub user_id: String,
+    /// Its unique id, for revocation.
+    pub jti: String,
+    /// Expiry, Unix seconds.
+    pub exp: u64,
+}
+
+/// Hashes a password with argon2id and a random salt (run off the async threads).
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing password: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+}
+
+/// Whether `password` matches the stored `hash`; a malformed hash never matches.
+pub async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Issues an access token for `user_id` valid for the configured TTL.
+pub fn issue_access_token(state: &AppState, user_id: &str) -> Result<String, ApiError> {
+    let now = crate::time::unix_now();
+    let claims = Claims {
+        sub: user_id.to_owned(),
+        iat: now,
+        exp: now + state.config().access_token_ttl_secs,
+        typ: "access".to_owned(),
+        jti: uuid::Uuid::new_v4().to_string(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(state.config().jwt_secret.as_bytes()),
+    )
+    .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The claims of a valid, unexpired access token (revocation is checked by [`CurrentUser`]).
+pub fn verify_access_token(state: &AppState, token: &str) -> Result<AccessToken, ApiError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(state.config().jwt_secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|_| invalid_token())?;
+    if data.claims.typ != "access" {
+        return Err(invalid_token());
+    }
+    Ok(AccessToken {
+        user_id: data.claims.sub,
+        jti: data.claims.jti,
+        exp: data.claims.exp,
+    })
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::Unauthorized("could not validate credentials".to_owned())
+}
+
+/// The authenticated, active user of a request (`Authorization: Bearer <access token>`).
+pub struct CurrentUser {
+    /// The user.
+    pub user: User,
+    /// The token the request presented.
+    pub token: AccessToken,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or_else(|| ApiError::Unauthorized("not authenticated".to_owned()))?;
+        let token = verify_access_token(state, token.trim())?;
+        if crate::sessions::is_revoked(state.db(), &token.jti).await? {
+            return Err(invalid_token());
+        }
+        let user = accounts::by_id(state.db(), &token.user_id)
+            .await?
+            .ok_or_else(invalid_token)?;
+        if !user.is_active {
+            return Err(ApiError::BadRequest("inactive user".to_owned()));
+        }
+        Ok(Self { user, token })
+    }
+}

@@ -1,0 +1,83 @@
+//! Typed configuration, read once from flags and environment variables.
+
+use std::net::SocketAddr;
+
+/// Settings of the control-plane service. Secrets are never printed (see [`Config::redacted`]).
+#[derive(Clone, clap::Parser)]
+#[command(
+    name = "control-api",
+    about = "AI interviewer control-plane HTTP service"
+)]
+pub struct Config {
+    /// Database URL: `sqlite://...` (default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://.data/interviewer.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// HMAC secret for access tokens.
+    #[arg(long, env = "JWT_SECRET", default_value = "dev-only-change-me")]
+    pub jwt_secret: String,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    /// Refresh token lifetime in seconds.
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+    /// LiveKit server URL handed to clients (ws:// or wss://).
+    #[arg(long, env = "LIVEKIT_URL", default_value = "ws://127.0.0.1:7880")]
+    pub livekit_url: String,
+    /// LiveKit API key.
+    #[arg(long, env = "LIVEKIT_API_KEY", default_value = "devkey")]
+    pub livekit_api_key: String,
+    /// LiveKit API secret.
+    #[arg(long, env = "LIVEKIT_API_SECRET", default_value = "secret")]
+    pub livekit_api_secret: String,
+    /// Name of the agent LiveKit dispatches into interview rooms.
+    #[arg(long, env = "AGENT_NAME", default_value = "interviewer")]
+    pub agent_name: String,
+    /// Token the agent presents on the internal endpoints.
+    #[arg(long, env = "SERVICE_TOKEN", default_value = "dev-service-token")]
+    pub service_token: String,
+    /// Comma-separated CORS allow-list of origins; empty allows none.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub cors_origins: Vec<String>,
+    /// Login attempts allowed per login name and minute.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub login_attempts_per_minute: u32,
+    /// Maximum JSON request body in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Active API keys one user may hold at a time.
+    #[arg(long, env = "API_KEYS_PER_USER", default_value_t = 10)]
+    pub api_keys_per_user: u32,
+    /// Requests per minute one user may make with access tokens (0: unlimited).
+    #[arg(long, env = "RATE_LIMIT_USER_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_user_per_minute: u32,
+    /// Requests per minute through one API key (0: unlimited).
+    #[arg(long, env = "RATE_LIMIT_KEY_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_key_per_minute: u32,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: defaults with the given database URL.
+    pub fn for_database(database_url: &str) -> Self {
+        use clap::Parser;
+        let mut config = Self::parse_from(["control-api"]);
+        config.database_url = database_url.to_owned();
+        config
+    }
+
+    /// A one-line summary safe to log (no secrets).
+    pub fn redacted(&self) -> String {
+        let db = self.database_url.split('@').next_back().unwrap_or_default();
+        format!(
+            "bind={} db=..{} livekit={} agent={} cors={:?}",
+            self.bind, db, self.livekit_url, self.agent_name, self.cors_origins
+        )
+    }
+}

@@ -1,0 +1,138 @@
+//! Storage: one sqlx `Any` pool over SQLite (default) or PostgreSQL, one code path for queries.
+//!
+//! **Invariant:** every query is written once, with `$1`-style placeholders that both drivers
+//! accept; ids are UUID text, timestamps RFC 3339 text and flags 0/1 `BIGINT`/`INTEGER`, so
+//! values decode identically on both backends. Only the DDL in `migrations/<dialect>` differs;
+//! it is embedded in the binary ([`crate::migrations`]) and applied on connect.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+
+/// The database flavour behind the pool, chosen by the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `sqlite:` URLs: an embedded file, zero set-up.
+    Sqlite,
+    /// `postgres:`/`postgresql:` URLs: shared by several API replicas.
+    Postgres,
+}
+
+impl FromStr for Dialect {
+    type Err = sqlx::Error;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres:".into(),
+            ))
+        }
+    }
+}
+
+/// The connection pool plus the dialect it speaks.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl Db {
+    /// Connects to `url` and applies pending migrations of its dialect.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        install_default_drivers();
+        let dialect = Dialect::from_str(url)?;
+        if dialect == Dialect::Sqlite {
+            create_sqlite_parent_dir(url)?;
+        }
+        // Each connection to `sqlite::memory:` is its own database, so keep exactly one.
+        let max_connections = match dialect {
+            Dialect::Sqlite if url.contains(":memory:") => 1,
+            Dialect::Sqlite => 4,
+            Dialect::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        if dialect == Dialect::Sqlite && !url.contains(":memory:") {
+            // Write-ahead logging lets readers run while one connection writes; the mode is
+            // stored in the file, so setting it once covers every connection.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        crate::migrations::migrator(dialect)
+            .await?
+            .run(&pool)
+            .await?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// The pool, for query modules.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`:
+    /// a deferred transaction that reads first and writes later fails at once with
+    /// "database is locked" when another connection wrote in between, instead of waiting.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Which backend this is.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A round trip to the database; used by `/ready`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        let row = sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
+        let one: i64 = row
+            .try_get::<i64, _>("one")
+            .or_else(|_| row.try_get::<i32, _>("one").map(i64::from))?;
+        if one == 1 {
+            Ok(())
+        } else {
+            Err(sqlx::Error::Protocol(
+                "SELECT 1 returned another value".into(),
+            ))
+        }
+    }
+
+    /// Closes the pool; later queries fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// SQLite creates the file (with `mode=rwc`) but not its folder; create that.
+fn create_sqlite_parent_dir(url: &str) -> Result<(), sqlx::Error> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+    }
+    Ok(())
+}

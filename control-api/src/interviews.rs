@@ -1,0 +1,503 @@
+//! Interviews: the `interviews` table (written once for both backends) and validated input.
+//!
+//! **Invariant:** every read and write names the owner (`user_id`), so another user's id is a
+//! 404; input is validated completely before the single statement that writes it.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// Body of `POST /interviews` (seed 003's fields plus role, resume, language and persona).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewCreate {
+    /// Default: the role's name, else `position`, else "Interview" (seed 002 sends none).
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    /// One of the caller's roles.
+    pub role_id: Option<String>,
+    /// One of the caller's resumes.
+    pub resume_id: Option<String>,
+    #[schema(max_length = 200)]
+    pub position: Option<String>,
+    #[schema(max_length = 20000)]
+    pub job_description: Option<String>,
+    #[schema(max_length = 200)]
+    pub candidate_name: Option<String>,
+    #[schema(max_length = 254)]
+    pub candidate_email: Option<String>,
+    /// BCP 47 tag such as "en"; default "en".
+    #[schema(min_length = 2, max_length = 16)]
+    pub language: Option<String>,
+    /// Minutes, 5 to 180; default `interview_config.duration` or 30.
+    #[schema(minimum = 5, maximum = 180)]
+    pub duration_minutes: Option<u32>,
+    #[schema(max_length = 2000)]
+    pub persona: Option<String>,
+    #[schema(max_length = 64)]
+    pub scheduled_at: Option<String>,
+    /// Free-form settings (seed 003: `duration`, `difficulty`), at most 10 000 bytes as JSON.
+    #[schema(value_type = Option<Object>)]
+    pub interview_config: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Body of `PUT /interviews/{id}`: fields to change (seed 003).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewUpdate {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[schema(max_length = 200)]
+    pub candidate_name: Option<String>,
+    #[schema(max_length = 254)]
+    pub candidate_email: Option<String>,
+    #[schema(max_length = 200)]
+    pub position: Option<String>,
+    #[schema(max_length = 20000)]
+    pub job_description: Option<String>,
+    #[schema(max_length = 64)]
+    pub scheduled_at: Option<String>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub technical_score: Option<u32>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub behavioral_score: Option<u32>,
+    #[schema(max_length = 20000)]
+    pub overall_feedback: Option<String>,
+}
+
+/// A stored interview.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Interview {
+    pub id: String,
+    pub title: String,
+    pub role_id: Option<String>,
+    pub resume_id: Option<String>,
+    pub position: Option<String>,
+    pub job_description: Option<String>,
+    pub candidate_name: Option<String>,
+    pub candidate_email: Option<String>,
+    pub language: String,
+    pub duration_minutes: i64,
+    pub persona: Option<String>,
+    pub scheduled_at: Option<String>,
+    #[schema(value_type = Object)]
+    pub interview_config: serde_json::Value,
+    /// `scheduled`, `in_progress` or `completed`.
+    pub status: String,
+    pub room_name: String,
+    pub phase: String,
+    pub technical_score: Option<i64>,
+    pub behavioral_score: Option<i64>,
+    pub overall_feedback: Option<String>,
+    pub dispatch_count: i64,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub creator_id: String,
+}
+
+/// List filters and pagination.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InterviewFilter {
+    /// Default 0.
+    #[param(minimum = 0)]
+    pub skip: Option<i64>,
+    /// 1 to 100, default 100.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub status: Option<String>,
+    pub role_id: Option<String>,
+}
+
+fn max_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        return Err(ApiError::Unprocessable(format!(
+            "{field} must be at most {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn check_title(title: &str) -> Result<(), ApiError> {
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        return Err(ApiError::Unprocessable(
+            "title must be 1 to 200 characters".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_email(email: Option<&str>) -> Result<(), ApiError> {
+    max_len("candidate_email", email, 254)?;
+    if email.is_some_and(|e| {
+        let mut parts = e.splitn(2, '@');
+        let (local, domain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        local.is_empty() || !domain.contains('.') || e.chars().any(char::is_whitespace)
+    }) {
+        return Err(ApiError::Unprocessable(
+            "candidate_email is not an email address".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+impl InterviewCreate {
+    /// Checks every documented limit; returns the duration to store.
+    pub fn validate(&self) -> Result<i64, ApiError> {
+        if let Some(title) = &self.title {
+            check_title(title)?;
+        }
+        max_len("position", self.position.as_deref(), 200)?;
+        max_len("job_description", self.job_description.as_deref(), 20000)?;
+        max_len("candidate_name", self.candidate_name.as_deref(), 200)?;
+        check_email(self.candidate_email.as_deref())?;
+        max_len("persona", self.persona.as_deref(), 2000)?;
+        max_len("scheduled_at", self.scheduled_at.as_deref(), 64)?;
+        if let Some(lang) = &self.language {
+            let n = lang.chars().count();
+            if !(2..=16).contains(&n)
+                || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(ApiError::Unprocessable(
+                    "language must be a BCP 47 tag".to_owned(),
+                ));
+            }
+        }
+        if let Some(config) = &self.interview_config {
+            let size = serde_json::to_string(config)
+                .map(|s| s.len())
+                .unwrap_or(usize::MAX);
+            if size > 10_000 {
+                return Err(ApiError::Unprocessable(
+                    "interview_config must be at most 10000 bytes".to_owned(),
+                ));
+            }
+        }
+        let from_config = self
+            .interview_config
+            .as_ref()
+            .and_then(|c| c.get("duration"))
+            .map(|d| {
+                d.as_u64().ok_or_else(|| {
+                    ApiError::Unprocessable(
+                        "interview_config.duration must be whole minutes".to_owned(),
+                    )
+                })
+            })
+            .transpose()?;
+        let minutes = self
+            .duration_minutes
+            .map(u64::from)
+            .or(from_config)
+            .unwrap_or(30);
+        if !(5..=180).contains(&minutes) {
+            return Err(ApiError::Unprocessable(
+                "duration must be 5 to 180 minutes".to_owned(),
+            ));
+        }
+        Ok(minutes as i64)
+    }
+}
+
+impl InterviewUpdate {
+    /// Checks every documented limit.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        if let Some(title) = &self.title {
+            check_title(title)?;
+        }
+        max_len("candidate_name", self.candidate_name.as_deref(), 200)?;
+        check_email(self.candidate_email.as_deref())?;
+        max_len("position", self.position.as_deref(), 200)?;
+        max_len("job_description", self.job_description.as_deref(), 20000)?;
+        max_len("scheduled_at", self.scheduled_at.as_deref(), 64)?;
+        max_len("overall_feedback", self.overall_feedback.as_deref(), 20000)?;
+        if self.technical_score.is_some_and(|s| s > 100)
+            || self.behavioral_score.is_some_and(|s| s > 100)
+        {
+            return Err(ApiError::Unprocessable(
+                "scores must be 0 to 100".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+const COLUMNS: &str = "id, user_id, title, role_id, resume_id, position, job_description, \
+    candidate_name, candidate_email, language, duration_minutes, persona, scheduled_at, \
+    interview_config, status, room_name, phase, technical_score, behavioral_score, \
+    overall_feedback, dispatch_count, started_at, completed_at, created_at, updated_at";
+
+/// Stores a validated interview; `role_id` and `resume_id` must be the user's own (else 404).
+pub async fn insert(
+    db: &Db,
+    user_id: &str,
+    input: &InterviewCreate,
+) -> Result<Interview, ApiError> {
+    let minutes = input.validate()?;
+    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut role_name = None;
+    for (table, label, id) in [
+        ("roles", "name", &input.role_id),
+        ("resumes", "filename", &input.resume_id),
+    ] {
+        if let Some(id) = id {
+            let found = sqlx::query(&format!(
+                "SELECT {label} AS label FROM {table} WHERE id = $1 AND user_id = $2"
+            ))
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal)?;
+            let Some(row) = found else {
+                return Err(ApiError::NotFound(format!(
+                    "{} not found",
+                    &table[..table.len() - 1]
+                )));
+            };
+            if table == "roles" {
+                role_name = Some(row.try_get::<String, _>("label").map_err(internal)?);
+            }
+        }
+    }
+    let title: String = input
+        .title
+        .clone()
+        .or(role_name)
+        .or_else(|| input.position.clone())
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "Interview".to_owned())
+        .chars()
+        .take(200)
+        .collect();
+    let id = uuid::Uuid::new_v4().to_string();
+    let room = format!("interview-{}", uuid::Uuid::new_v4().simple());
+    let now = crate::time::now_rfc3339();
+    let config = serde_json::to_string(&input.interview_config.clone().unwrap_or_default())
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    sqlx::query(
+        "INSERT INTO interviews (id, user_id, title, role_id, resume_id, position, job_description, \
+         candidate_name, candidate_email, language, duration_minutes, persona, scheduled_at, \
+         interview_config, status, room_name, phase, transcript, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'scheduled', $15, \
+         'not_started', '[]', $16, $16)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(&title)
+    .bind(&input.role_id)
+    .bind(&input.resume_id)
+    .bind(&input.position)
+    .bind(&input.job_description)
+    .bind(&input.candidate_name)
+    .bind(&input.candidate_email)
+    .bind(input.language.as_deref().unwrap_or("en"))
+    .bind(minutes)
+    .bind(&input.persona)
+    .bind(&input.scheduled_at)
+    .bind(config)
+    .bind(&room)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    by_id(db, user_id, &id).await?.ok_or_else(not_found)
+}
+
+/// The user's interview `id`, if it exists and is theirs.
+pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Interview>, ApiError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM interviews WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A page of the user's interviews, newest first.
+pub async fn list(db: &Db, user_id: &str, f: &InterviewFilter) -> Result<Vec<Interview>, ApiError> {
+    let skip = f.skip.unwrap_or(0);
+    let limit = f.limit.unwrap_or(100);
+    if skip < 0 || !(1..=100).contains(&limit) {
+        return Err(ApiError::Unprocessable(
+            "skip must be >= 0 and limit 1 to 100".to_owned(),
+        ));
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM interviews WHERE user_id = $1 \
+         AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR role_id = $3) \
+         ORDER BY created_at DESC, id LIMIT $4 OFFSET $5"
+    ))
+    .bind(user_id)
+    .bind(&f.status)
+    .bind(&f.role_id)
+    .bind(limit)
+    .bind(skip)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Applies a validated update to the user's interview; 404 if it is not theirs.
+pub async fn update(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    u: &InterviewUpdate,
+) -> Result<Interview, ApiError> {
+    u.validate()?;
+    let done = sqlx::query(
+        "UPDATE interviews SET title = COALESCE($1, title), \
+         candidate_name = COALESCE($2, candidate_name), candidate_email = COALESCE($3, candidate_email), \
+         position = COALESCE($4, position), job_description = COALESCE($5, job_description), \
+         scheduled_at = COALESCE($6, scheduled_at), technical_score = COALESCE($7, technical_score), \
+         behavioral_score = COALESCE($8, behavioral_score), \
+         overall_feedback = COALESCE($9, overall_feedback), updated_at = $10 \
+         WHERE id = $11 AND user_id = $12",
+    )
+    .bind(&u.title)
+    .bind(&u.candidate_name)
+    .bind(&u.candidate_email)
+    .bind(&u.position)
+    .bind(&u.job_description)
+    .bind(&u.scheduled_at)
+    .bind(u.technical_score.map(i64::from))
+    .bind(u.behavioral_score.map(i64::from))
+    .bind(&u.overall_feedback)
+    .bind(crate::time::now_rfc3339())
+    .bind(id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Err(not_found());
+    }
+    by_id(db, user_id, id).await?.ok_or_else(not_found)
+}
+
+/// Deletes the user's interview; 404 if it is not theirs.
+pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
+    let done = sqlx::query("DELETE FROM interviews WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(db.pool())
+        .await
+        .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Err(not_found());
+    }
+    Ok(())
+}
+
+/// Sets status (and the matching timestamp) of the user's interview; counts a dispatch if asked.
+pub async fn mark(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    status: &str,
+    dispatched: bool,
+) -> Result<(), ApiError> {
+    let now = crate::time::now_rfc3339();
+    let (started, completed) = match status {
+        "in_progress" => (Some(now.as_str()), None),
+        "completed" => (None, Some(now.as_str())),
+        _ => (None, None),
+    };
+    sqlx::query(
+        "UPDATE interviews SET status = $1, started_at = COALESCE(started_at, $2), \
+         completed_at = COALESCE($3, completed_at), dispatch_count = dispatch_count + $4, \
+         updated_at = $5 WHERE id = $6 AND user_id = $7",
+    )
+    .bind(status)
+    .bind(started)
+    .bind(completed)
+    .bind(i64::from(dispatched))
+    .bind(&now)
+    .bind(id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// The stored transcript (JSON array) and report (JSON or null) of an interview.
+pub async fn progress(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<(serde_json::Value, serde_json::Value), ApiError> {
+    let row =
+        sqlx::query("SELECT transcript, report FROM interviews WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+    let transcript: String = row.try_get("transcript").map_err(internal)?;
+    let report: Option<String> = row.try_get("report").map_err(internal)?;
+    let parse = |s: &str| serde_json::from_str(s).map_err(|e| ApiError::Internal(e.into()));
+    Ok((
+        parse(&transcript)?,
+        report
+            .as_deref()
+            .map(parse)
+            .transpose()?
+            .unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+fn from_row(row: &AnyRow) -> Result<Interview, ApiError> {
+    let get_s = |c: &str| -> Result<String, ApiError> { row.try_get(c).map_err(internal) };
+    let get_o = |c: &str| -> Result<Option<String>, ApiError> { row.try_get(c).map_err(internal) };
+    let get_i = |c: &str| -> Result<Option<i64>, ApiError> { row.try_get(c).map_err(internal) };
+    Ok(Interview {
+        id: get_s("id")?,
+        creator_id: get_s("user_id")?,
+        title: get_s("title")?,
+        role_id: get_o("role_id")?,
+        resume_id: get_o("resume_id")?,
+        position: get_o("position")?,
+        job_description: get_o("job_description")?,
+        candidate_name: get_o("candidate_name")?,
+        candidate_email: get_o("candidate_email")?,
+        language: get_s("language")?,
+        duration_minutes: get_i("duration_minutes")?.unwrap_or(30),
+        persona: get_o("persona")?,
+        scheduled_at: get_o("scheduled_at")?,
+        interview_config: serde_json::from_str(&get_s("interview_config")?)
+            .map_err(|e| ApiError::Internal(e.into()))?,
+        status: get_s("status")?,
+        room_name: get_s("room_name")?,
+        phase: get_s("phase")?,
+        technical_score: get_i("technical_score")?,
+        behavioral_score: get_i("behavioral_score")?,
+        overall_feedback: get_o("overall_feedback")?,
+        dispatch_count: get_i("dispatch_count")?.unwrap_or(0),
+        started_at: get_o("started_at")?,
+        completed_at: get_o("completed_at")?,
+        created_at: get_s("created_at")?,
+        updated_at: get_s("updated_at")?,
+    })
+}
+
+/// The 404 of an interview that does not exist or is not the caller's.
+pub fn not_found() -> ApiError {
+    ApiError::NotFound("interview not found".to_owned())
+}
+
+fn internal(err: sqlx::Error) -> ApiError {
+    ApiError::Internal(err.into())
+}

@@ -1,0 +1,172 @@
+//! The control-plane HTTP service: accounts, API keys, roles, resumes, interviews and tokens.
+//!
+//! [`app`] builds the whole router from an [`AppState`]; [`run`] serves it on a listener the
+//! caller owns until the shutdown future resolves. Everything under `/api/v1` follows the seed
+//! APIs' paths and field names; every failure is `{"detail": ..., "status_code": ...}`.
+
+pub mod accounts;
+pub mod agent_store;
+pub mod api_keys;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod interviews;
+pub mod json;
+pub mod livekit;
+pub mod login_limit;
+pub mod metrics;
+pub mod migrations;
+pub mod openapi;
+pub mod principal;
+pub mod rate_limit;
+pub mod resumes;
+pub mod roles;
+mod routes;
+pub mod sessions;
+pub mod time;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use db::{Db, Dialect};
+pub use error::ApiError;
+
+/// The request-id header set on every request and echoed on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Shared, cheaply cloned state of the service.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    login_limiter: login_limit::LoginLimiter,
+    rate_limits: rate_limit::RateLimits,
+}
+
+impl AppState {
+    /// State over an already connected database.
+    pub fn new(config: Config, db: Db) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                login_limiter: login_limit::LoginLimiter::new(config.login_attempts_per_minute),
+                rate_limits: rate_limit::RateLimits::new(
+                    config.rate_limit_user_per_minute,
+                    config.rate_limit_key_per_minute,
+                ),
+                config,
+                db,
+            }),
+        }
+    }
+
+    /// Connects to `config.database_url`, applies migrations, and builds the state.
+    pub async fn connect(config: Config) -> Result<Self, sqlx::Error> {
+        let db = Db::connect(&config.database_url).await?;
+        Ok(Self::new(config, db))
+    }
+
+    /// The login-attempt limiter.
+    pub fn login_limiter(&self) -> &login_limit::LoginLimiter {
+        &self.inner.login_limiter
+    }
+
+    /// The per-user and per-key request limits.
+    pub fn rate_limits(&self) -> &rate_limit::RateLimits {
+        &self.inner.rate_limits
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The configuration the service runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+/// The complete router: routes, fallback, and the cross-cutting layers.
+pub fn app(state: AppState) -> Router {
+    let config = state.config().clone();
+    let request_metrics = metrics::Metrics::new();
+    let api = Router::new()
+        .merge(routes::health::api_router())
+        .merge(routes::api_keys::router())
+        .merge(routes::auth::router())
+        .merge(routes::resumes::router())
+        .merge(routes::interviews::router())
+        .merge(routes::interview_live::router())
+        .merge(routes::code_submissions::router())
+        .merge(routes::voice::router())
+        .merge(routes::internal::router())
+        .merge(routes::webhooks::router())
+        .merge(routes::roles::router())
+        .merge(routes::statistics::router())
+        .merge(routes::users::router());
+    let api = api.layer(axum::middleware::from_fn(rate_limit::headers));
+    Router::new()
+        .merge(routes::health::router())
+        .merge(openapi::router())
+        .merge(routes::docs::router())
+        .merge(request_metrics.router())
+        .nest("/api/v1", api)
+        .fallback(routes::fallback::not_found)
+        .method_not_allowed_fallback(routes::fallback::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            request_metrics,
+            metrics::record,
+        ))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(cors(&config.cors_origins))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+        ])
+}

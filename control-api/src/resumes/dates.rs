@@ -1,0 +1,241 @@
+//! Finding date ranges such as `Jan 2020 - Present`, `06/2017 – 12/2019` or `2015-2019` in a
+//! resume line, and taking them out of it.
+
+/// A line with its dates taken out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dated {
+    /// The line without the dates and the separators around them.
+    pub rest: String,
+    /// The first date (or the only one).
+    pub start: Option<String>,
+    /// The second date of a range (`Present` included).
+    pub end: Option<String>,
+}
+
+/// Splits the first date or date range out of `line`.
+pub fn split(line: &str) -> Dated {
+    let normalized = normalize(line);
+    let words: Vec<&str> = normalized.split_whitespace().collect();
+    let mut i = 0;
+    while i < words.len() {
+        if let Some((start, used)) = date_at(&words, i, false) {
+            let mut end = None;
+            let mut consumed = used;
+            if let Some(sep) = words.get(i + used)
+                && is_range_separator(sep)
+                && let Some((second, used2)) = date_at(&words, i + used + 1, true)
+            {
+                end = Some(second);
+                consumed = used + 1 + used2;
+            }
+            let mut rest: Vec<&str> = words[..i].to_vec();
+            rest.extend_from_slice(&words[i + consumed..]);
+            return Dated {
+                rest: tidy(&rest.join(" ")),
+                start: Some(start),
+                end,
+            };
+        }
+        i += 1;
+    }
+    Dated {
+        rest: tidy(line),
+        start: None,
+        end: None,
+    }
+}
+
+/// Puts spaces around dashes that touch a digit or `Present`, so `2017-2019` splits.
+fn normalize(line: &str) -> String {
+    let chars: Vec<char> = line
+        .chars()
+        .map(|c| {
+            if matches!(c, '–' | '—' | '‒') {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let mut out = String::with_capacity(line.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+        let next = chars.get(i + 1).copied();
+        let touches_digit = prev.is_some_and(|p| p.is_ascii_digit())
+            || next.is_some_and(|n| n.is_ascii_digit() && prev.is_some_and(|p| p.is_alphabetic()));
+        if c == '-' && touches_digit {
+            out.push_str(" - ");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_range_separator(word: &str) -> bool {
+    matches!(word, "-" | "to" | "until" | "till")
+}
+
+/// A date starting at `words[i]`: its text and how many words it used.
+fn date_at(words: &[&str], i: usize, allow_open: bool) -> Option<(String, usize)> {
+    let word = clean(words.get(i)?);
+    if allow_open && is_open_end(&word) {
+        return Some((capitalize(&word), 1));
+    }
+    if is_month(&word)
+        && let Some(next) = words.get(i + 1)
+    {
+        let year = clean(next);
+        if is_year(&year) {
+            return Some((format!("{} {year}", trim_punct(words[i])), 2));
+        }
+    }
+    if is_year(&word) || is_numeric_month_year(&word) {
+        return Some((word, 1));
+    }
+    None
+}
+
+fn clean(word: &str) -> String {
+    trim_punct(word).to_owned()
+}
+
+fn trim_punct(word: &str) -> &str {
+    word.trim_matches(|c: char| matches!(c, ',' | '(' | ')' | '[' | ']' | '|' | ';' | ':'))
+}
+
+fn is_open_end(word: &str) -> bool {
+    matches!(
+        word.to_lowercase().as_str(),
+        "present" | "current" | "now" | "today" | "ongoing"
+    )
+}
+
+fn capitalize(word: &str) -> String {
+    let lower = word.to_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A year this century or the last.
+pub fn is_year(word: &str) -> bool {
+    word.len() == 4
+        && word.bytes().all(|b| b.is_ascii_digit())
+        && (word.starts_with("19") || word.starts_with("20"))
+}
+
+fn is_numeric_month_year(word: &str) -> bool {
+    let Some((month, year)) = word.split_once(['/', '.']) else {
+        return false;
+    };
+    matches!(month.parse::<u8>(), Ok(1..=12)) && month.len() <= 2 && is_year(year)
+}
+
+fn is_month(word: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = word.trim_end_matches('.').to_lowercase();
+    let full = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    MONTHS.contains(&lower.as_str()) || full.contains(&lower.as_str()) || lower == "sept"
+}
+
+/// Trims separators left dangling at either end after the dates were removed.
+fn tidy(text: &str) -> String {
+    let trimmed = text.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | '|' | '-' | '(' | ')' | '•' | '·' | ';' | ':')
+    });
+    let mut out = trimmed.replace("()", "");
+    while out.contains("  ") {
+        out = out.replace("  ", " ");
+    }
+    out.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_ranges_and_single_dates() {
+        let cases: [(&str, &str, Option<&str>, Option<&str>); 9] = [
+            (
+                "Tech Corp | Senior Engineer | Jan 2020 - Present",
+                "Tech Corp | Senior Engineer",
+                Some("Jan 2020"),
+                Some("Present"),
+            ),
+            (
+                "Jun 2017 – Dec 2019",
+                "",
+                Some("Jun 2017"),
+                Some("Dec 2019"),
+            ),
+            (
+                "StartupXYZ 2015-2019",
+                "StartupXYZ",
+                Some("2015"),
+                Some("2019"),
+            ),
+            (
+                "06/2017 to 12/2019 Acme",
+                "Acme",
+                Some("06/2017"),
+                Some("12/2019"),
+            ),
+            (
+                "September 2018 - current",
+                "",
+                Some("September 2018"),
+                Some("Current"),
+            ),
+            (
+                "Stanford University, 2017",
+                "Stanford University",
+                Some("2017"),
+                None,
+            ),
+            (
+                "Full-stack development",
+                "Full-stack development",
+                None,
+                None,
+            ),
+            (
+                "Improved latency by 40%",
+                "Improved latency by 40%",
+                None,
+                None,
+            ),
+            ("(2012 - 2016)", "", Some("2012"), Some("2016")),
+        ];
+        for (line, rest, start, end) in cases {
+            let dated = split(line);
+            assert_eq!(dated.rest, rest, "{line}");
+            assert_eq!(dated.start.as_deref(), start, "{line}");
+            assert_eq!(dated.end.as_deref(), end, "{line}");
+        }
+    }
+
+    #[test]
+    fn years_are_plausible() {
+        assert!(is_year("1999") && is_year("2024"));
+        assert!(!is_year("1234") && !is_year("20245") && !is_year("40%"));
+    }
+}

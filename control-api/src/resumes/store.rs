@@ -1,0 +1,187 @@
+//! Resume rows: the uploaded PDF's bytes and its parsed structure, owned by one user.
+//!
+//! **Invariant:** every query is scoped by `user_id`, so another user's resume id behaves
+//! exactly like a missing one (404 at the HTTP edge).
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+
+use super::ParsedResume;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// A stored resume as the API shows it (the PDF itself is at `/resumes/{id}/file`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Resume {
+    pub id: String,
+    pub user_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Hex SHA-256 of the PDF.
+    pub sha256: String,
+    pub parsed: ParsedResume,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "id, user_id, filename, content_type, size_bytes, sha256, parsed, created_at, updated_at";
+
+/// Stores a new resume in one statement.
+pub async fn insert(
+    db: &Db,
+    user_id: &str,
+    filename: &str,
+    bytes: &[u8],
+    parsed: &ParsedResume,
+) -> Result<Resume, ApiError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = crate::time::now_rfc3339();
+    let sha256 = hex(&Sha256::digest(bytes));
+    let size = i64::try_from(bytes.len()).map_err(|e| ApiError::Internal(e.into()))?;
+    sqlx::query(
+        "INSERT INTO resumes (id, user_id, filename, content_type, size_bytes, sha256, content, \
+         parsed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(filename)
+    .bind("application/pdf")
+    .bind(size)
+    .bind(&sha256)
+    .bind(bytes.to_vec())
+    .bind(to_json(parsed)?)
+    .bind(&now)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    get(db, user_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("inserted resume vanished")))
+}
+
+/// The caller's resume with this id.
+pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<Resume>, ApiError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM resumes WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The caller's resumes, newest first.
+pub async fn list(db: &Db, user_id: &str, skip: i64, limit: i64) -> Result<Vec<Resume>, ApiError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM resumes WHERE user_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .bind(skip)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many resumes the caller has.
+pub async fn count(db: &Db, user_id: &str) -> Result<i64, ApiError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM resumes WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(db.pool())
+        .await
+        .map_err(internal)?;
+    row.try_get::<i64, _>("n").map_err(internal)
+}
+
+/// Changes the file name and/or the parsed structure; `None` leaves a value as it is.
+pub async fn update(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    filename: Option<&str>,
+    parsed: Option<&ParsedResume>,
+) -> Result<Option<Resume>, ApiError> {
+    let parsed = parsed.map(to_json).transpose()?;
+    let done = sqlx::query(
+        "UPDATE resumes SET filename = COALESCE($1, filename), parsed = COALESCE($2, parsed), \
+         updated_at = $3 WHERE id = $4 AND user_id = $5",
+    )
+    .bind(filename)
+    .bind(parsed)
+    .bind(crate::time::now_rfc3339())
+    .bind(id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get(db, user_id, id).await
+}
+
+/// Deletes the caller's resume; false when there was none.
+pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<bool, ApiError> {
+    let done = sqlx::query("DELETE FROM resumes WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(db.pool())
+        .await
+        .map_err(internal)?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The stored PDF: file name and bytes.
+pub async fn file(db: &Db, user_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, ApiError> {
+    let row = sqlx::query("SELECT filename, content FROM resumes WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(internal)?;
+    match row {
+        Some(row) => Ok(Some((
+            row.try_get("filename").map_err(internal)?,
+            row.try_get("content").map_err(internal)?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+fn from_row(row: &AnyRow) -> Result<Resume, ApiError> {
+    let parsed: String = row.try_get("parsed").map_err(internal)?;
+    Ok(Resume {
+        id: row.try_get("id").map_err(internal)?,
+        user_id: row.try_get("user_id").map_err(internal)?,
+        filename: row.try_get("filename").map_err(internal)?,
+        content_type: row.try_get("content_type").map_err(internal)?,
+        size_bytes: row.try_get("size_bytes").map_err(internal)?,
+        sha256: row.try_get("sha256").map_err(internal)?,
+        parsed: serde_json::from_str(&parsed).map_err(|e| ApiError::Internal(e.into()))?,
+        created_at: row.try_get("created_at").map_err(internal)?,
+        updated_at: row.try_get("updated_at").map_err(internal)?,
+    })
+}
+
+fn to_json(parsed: &ParsedResume) -> Result<String, ApiError> {
+    serde_json::to_string(parsed).map_err(|e| ApiError::Internal(e.into()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn internal(err: sqlx::Error) -> ApiError {
+    ApiError::Internal(err.into())
+}

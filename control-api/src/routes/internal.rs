@@ -1,0 +1,308 @@
+//! `/internal/interviews/{id}/...`: the agent's side, authenticated with `SERVICE_TOKEN`
+//! (`Authorization: Bearer <token>`): context, state so far (for a re-dispatched agent),
+//! transcript turns, metrics, nudges, phase changes and the final report.
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::agent_store::{self, Log};
+use crate::error::ApiError;
+use crate::interviews::{self, Interview};
+use crate::json::Json;
+use crate::routes::interviews::path_id;
+
+/// Proof that the caller holds the service token.
+pub struct Service;
+
+impl FromRequestParts<AppState> for Service {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .as_bytes();
+        let expected = state.config().service_token.as_bytes();
+        let same = presented.len() == expected.len()
+            && presented
+                .iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if expected.is_empty() || !same {
+            return Err(ApiError::Unauthorized("invalid service token".to_owned()));
+        }
+        Ok(Self)
+    }
+}
+
+/// Everything the agent needs to run the interview.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentContext {
+    pub interview: Interview,
+    /// The role, null without one.
+    #[schema(value_type = Option<Object>)]
+    pub role: Value,
+    pub job_description: Option<String>,
+    /// Seed 001's ParsedResume, null without a resume.
+    #[schema(value_type = Option<Object>)]
+    pub resume: Value,
+    /// Questions per phase, from the role's interview structure.
+    #[schema(value_type = Object)]
+    pub plan: Value,
+}
+
+/// The state so far, for an agent that restarts mid-interview.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentState {
+    pub status: String,
+    pub phase: String,
+    pub dispatch_count: i64,
+    #[schema(value_type = Vec<Object>)]
+    pub transcript: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub events: Value,
+    /// The final report, null until the agent sends one.
+    #[schema(value_type = Option<Object>)]
+    pub report: Value,
+}
+
+/// One transcript turn.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Turn {
+    /// `interviewer` or `candidate`.
+    pub role: String,
+    #[schema(max_length = 10000)]
+    pub text: String,
+    /// Code the candidate submitted with this turn.
+    #[schema(max_length = 50000)]
+    pub code: Option<String>,
+}
+
+/// A metric sample, a nudge, or a phase change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEvent {
+    /// `metrics`, `nudge` or `phase`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The new phase (for `phase`), at most 50 characters.
+    pub phase: Option<String>,
+    /// Free-form payload, at most 10 000 bytes as JSON.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Map<String, Value>>,
+}
+
+/// The final report.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentReport {
+    #[schema(value_type = Object)]
+    pub report: serde_json::Map<String, Value>,
+    #[schema(maximum = 100)]
+    pub technical_score: Option<u32>,
+    #[schema(maximum = 100)]
+    pub behavioral_score: Option<u32>,
+    #[schema(max_length = 20000)]
+    pub overall_feedback: Option<String>,
+}
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/internal/interviews/{id}/context", get(context))
+        .route("/internal/interviews/{id}/state", get(agent_state))
+        .route("/internal/interviews/{id}/transcript", post(transcript))
+        .route("/internal/interviews/{id}/events", post(event))
+        .route("/internal/interviews/{id}/report", post(report))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<(String, Interview), ApiError> {
+    let owner = agent_store::owner(state.db(), id).await?;
+    let interview = interviews::by_id(state.db(), &owner, id)
+        .await?
+        .ok_or_else(interviews::not_found)?;
+    Ok((owner, interview))
+}
+
+/// The interview, its role, job description, parsed resume and plan.
+#[utoipa::path(get, path = "/api/v1/internal/interviews/{id}/context", operation_id = "agent_context", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")),
+    responses((status = 200, description = "The context", body = AgentContext),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn context(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<AgentContext>, ApiError> {
+    let id = path_id(id)?;
+    let (owner, interview) = load(&state, &id).await?;
+    let role = match &interview.role_id {
+        Some(role_id) => crate::roles::by_id(state.db(), &owner, role_id).await?,
+        None => None,
+    };
+    let resume = match &interview.resume_id {
+        Some(resume_id) => crate::resumes::store::get(state.db(), &owner, resume_id).await?,
+        None => None,
+    };
+    let plan = role.as_ref().map_or_else(
+        || json!({"technical": 3, "behavioral": 2, "coding": 0}),
+        |r| json!(r.interview_structure),
+    );
+    Ok(Json(AgentContext {
+        job_description: interview.job_description.clone(),
+        role: role.map_or(Value::Null, |r| json!(r)),
+        resume: resume.map_or(Value::Null, |r| json!(r.parsed)),
+        plan,
+        interview,
+    }))
+}
+
+/// Phase, transcript, events and report so far.
+#[utoipa::path(get, path = "/api/v1/internal/interviews/{id}/state", operation_id = "agent_state", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")),
+    responses((status = 200, description = "The state", body = AgentState),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn agent_state(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<AgentState>, ApiError> {
+    let id = path_id(id)?;
+    let (owner, interview) = load(&state, &id).await?;
+    let (transcript, report) = interviews::progress(state.db(), &owner, &id).await?;
+    Ok(Json(AgentState {
+        status: interview.status,
+        phase: interview.phase,
+        dispatch_count: interview.dispatch_count,
+        transcript,
+        events: agent_store::events(state.db(), &id).await?,
+        report,
+    }))
+}
+
+/// Appends a transcript turn.
+#[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/transcript", operation_id = "agent_transcript", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = Turn,
+    responses((status = 200, description = "Stored; the transcript's length", body = Object),
+        (status = 400, description = "Bad JSON or transcript full", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Invalid turn", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn transcript(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = path_id(id)?;
+    let turn: Turn = super::from_object(body)?;
+    if !matches!(turn.role.as_str(), "interviewer" | "candidate")
+        || turn.text.chars().count() > 10_000
+        || turn
+            .code
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > 50_000)
+    {
+        return Err(ApiError::Unprocessable(
+            "role must be interviewer or candidate, text at most 10000 and code 50000 characters"
+                .to_owned(),
+        ));
+    }
+    let mut item = json!(turn);
+    item["at"] = json!(crate::time::now_rfc3339());
+    let n = agent_store::append(state.db(), &id, Log::Transcript, item, None).await?;
+    Ok(Json(json!({ "turn_count": n })))
+}
+
+/// Records a metric sample, a nudge, or a phase change.
+#[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/events", operation_id = "agent_event", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = AgentEvent,
+    responses((status = 200, description = "Stored; the events' length", body = Object),
+        (status = 400, description = "Bad JSON or log full", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Invalid event", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn event(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = path_id(id)?;
+    let event: AgentEvent = super::from_object(body)?;
+    let phase = match (event.kind.as_str(), &event.phase) {
+        ("phase", Some(p)) if !p.trim().is_empty() && p.chars().count() <= 50 => Some(p.as_str()),
+        ("metrics" | "nudge", None) => None,
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "type must be metrics or nudge (no phase) or phase (with a phase of 1 to 50 characters)".to_owned(),
+            ));
+        }
+    };
+    let data = Value::Object(event.data.clone().unwrap_or_default());
+    if data.to_string().len() > 10_000 {
+        return Err(ApiError::Unprocessable(
+            "data must be at most 10000 bytes".to_owned(),
+        ));
+    }
+    let item =
+        json!({"type": event.kind, "phase": phase, "data": data, "at": crate::time::now_rfc3339()});
+    let n = agent_store::append(state.db(), &id, Log::Events, item, phase).await?;
+    Ok(Json(json!({ "event_count": n })))
+}
+
+/// Stores the final report.
+#[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/report", operation_id = "agent_report", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = AgentReport,
+    responses((status = 200, description = "Stored", body = crate::routes::auth::Message),
+        (status = 400, description = "Bad JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Invalid report", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<crate::routes::auth::Message>, ApiError> {
+    let id = path_id(id)?;
+    let r: AgentReport = super::from_object(body)?;
+    let report = Value::Object(r.report);
+    if report.to_string().len() > 100_000
+        || r.technical_score.is_some_and(|s| s > 100)
+        || r.behavioral_score.is_some_and(|s| s > 100)
+        || r.overall_feedback
+            .as_ref()
+            .is_some_and(|f| f.chars().count() > 20_000)
+    {
+        return Err(ApiError::Unprocessable(
+            "report at most 100000 bytes, scores 0 to 100, feedback at most 20000 characters"
+                .to_owned(),
+        ));
+    }
+    agent_store::set_report(
+        state.db(),
+        &id,
+        &report,
+        r.technical_score.map(i64::from),
+        r.behavioral_score.map(i64::from),
+        r.overall_feedback.as_deref(),
+    )
+    .await?;
+    Ok(Json(crate::routes::auth::Message {
+        message: "Report stored",
+    }))
+}
