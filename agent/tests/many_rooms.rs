@@ -41,14 +41,19 @@ async fn one_room(
     let room = format!("multi-{index}");
     // Receive only: the check is about hearing ten candidates. A published agent track would
     // make each Python client decode and process it in Python too, and on a two-core machine
-    // those clients then starve and stretch their own microphone audio (their queue is 100 ms).
+    // those clients then starve and stretch their own microphone audio.
     let mut options = options(&server.ws_url(), server.token("agent", &room)?);
     options.publish_audio = false;
     let mut agent = Agent::join_with(options).await?;
+    // A deep microphone queue: ten Python clients on two cores may stall for a moment, and a
+    // shallow queue would then stretch the audio they send.
     let mut client = PyClient::join(
         &server.ws_url(),
         &server.token("candidate", &room)?,
-        ClientOptions::default(),
+        ClientOptions {
+            mic_queue_ms: Some(400),
+            ..ClientOptions::default()
+        },
     )
     .await?;
     client.publish().await?;
@@ -60,7 +65,10 @@ async fn one_room(
         .await?;
     // Joining is the heavy part for ten Python clients on a small machine; speak together
     // once every room is up, so the check is about ten concurrent audio streams.
-    all_joined.wait().await;
+    // Bounded: a room that failed to join never arrives, and the others must not wait forever.
+    tokio::time::timeout(Duration::from_secs(120), all_joined.wait())
+        .await
+        .map_err(|_| anyhow::anyhow!("the other rooms did not all join within 120 s"))?;
     let said = utterance(
         dir,
         &format!("room{index}"),

@@ -9,11 +9,10 @@ use agent::transport::{AgentState, RoomEvent, Transcription};
 use anyhow::{Context, Result};
 use common::{
     Agent, agent_token, correlation, drained, options, push_wav, tremolo_tone, unix_now, utterance,
-    wall_time,
 };
 use serde_json::json;
 use tests::livekit::LiveKitServer;
-use tests::pyclient::{ClientOptions, PyClient, recording_timeline};
+use tests::pyclient::{ClientOptions, PyClient, recording_timeline, wall_time};
 use tests::{signal, speech};
 
 async fn client_recording_agent(
@@ -184,20 +183,17 @@ async fn transcripts_state_and_data_flow_both_ways() -> Result<()> {
         unreachable!("matched above");
     };
 
+    // The client may learn of the agent only after its first state is set: then the state
+    // arrives with `participant_connected` rather than as a change.
+    let agent_is = |e: &serde_json::Value, state: &str| {
+        (e["event"] == "attributes_changed" || e["event"] == "participant_connected")
+            && e["identity"] == "agent"
+            && e["attributes"]["lk.agent.state"] == state
+    };
     agent.handle.set_agent_state(AgentState::Thinking)?;
-    client
-        .wait_for(wait, |e| {
-            e["event"] == "attributes_changed"
-                && e["identity"] == "agent"
-                && e["attributes"]["lk.agent.state"] == "thinking"
-        })
-        .await?;
+    client.wait_for(wait, |e| agent_is(e, "thinking")).await?;
     agent.handle.set_agent_state(AgentState::Speaking)?;
-    client
-        .wait_for(wait, |e| {
-            e["event"] == "attributes_changed" && e["attributes"]["lk.agent.state"] == "speaking"
-        })
-        .await?;
+    client.wait_for(wait, |e| agent_is(e, "speaking")).await?;
 
     agent.handle.send_transcription(Transcription {
         segment_id: "SG_agent_1".into(),
@@ -294,7 +290,7 @@ async fn transcripts_state_and_data_flow_both_ways() -> Result<()> {
     // A clean leave: the client sees the agent go at once, not after the server's timeout.
     agent.leave().await?;
     client
-        .wait_for(Duration::from_secs(3), |e| {
+        .wait_for(Duration::from_secs(8), |e| {
             e["event"] == "participant_disconnected" && e["identity"] == "agent"
         })
         .await?;

@@ -20,7 +20,10 @@ async fn agent_hears_the_candidate_with_correct_duration_and_envelope() -> Resul
     let mut client = PyClient::join(
         &server.ws_url(),
         &server.token("candidate", room)?,
-        ClientOptions::default(),
+        ClientOptions {
+            mic_queue_ms: Some(400),
+            ..ClientOptions::default()
+        },
     )
     .await?;
     client.publish().await?;

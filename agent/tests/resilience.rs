@@ -86,6 +86,7 @@ async fn candidate(
         ClientOptions {
             record: Some(record.to_path_buf()),
             record_identity: Some("agent".into()),
+            mic_queue_ms: Some(400),
             ..Default::default()
         },
     )
@@ -134,6 +135,8 @@ async fn listener_hears_agent(
         })
         .await?;
     let sent = agent_speaks(agent, dir, "agent-after", text).await?;
+    // The agent sent its last frame; let the tail reach the recording before leaving.
+    listener.record_more(0.5, Duration::from_secs(20)).await?;
     listener.leave().await?;
     let (_, received) = speech::read_wav(&recording)?;
     let (corr, lag) = correlation(&sent, &received);

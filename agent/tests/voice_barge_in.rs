@@ -14,7 +14,7 @@ use providers::llm::{Llm, OpenAiChat, OpenAiChatConfig};
 use providers::retry::RetryPolicy;
 use tests::fakes::deepgram::DeepgramScript;
 use tests::fakes::openai_chat::{self, ChatScript};
-use tests::pyclient::recording_timeline;
+use tests::pyclient::{recording_timeline, wall_time};
 use tests::{signal, speech};
 use voice_common::{Rig, STEP, answer, config, words};
 
@@ -85,7 +85,10 @@ async fn talking_over_the_agent_stops_it_within_600_ms() -> Result<()> {
     // The candidate's speech onset on the client's clock: play start + first loud sample.
     let (_, spoken) = speech::read_wav(&wav)?;
     let lead = signal::first_above(&spoken, 0.05).context("silent interruption")?;
-    let onset = started["t"].as_f64().context("play_started time")? + lead as f64 / 48_000.0;
+    // The microphone queue holds `queued` seconds ahead of the first frame.
+    let queued = started["queued"].as_f64().unwrap_or(0.0);
+    let onset =
+        started["t"].as_f64().context("play_started time")? + queued + lead as f64 / 48_000.0;
     // When the agent fell silent in the client's recording: the first 20 ms window after the
     // onset from which the agent stays quiet for a whole second.
     let (_, heard) = speech::read_wav(&recording)?;
@@ -101,7 +104,7 @@ async fn talking_over_the_agent_stops_it_within_600_ms() -> Result<()> {
     let stop_window = (onset_window.saturating_sub(25)..envelope.len().saturating_sub(quiet))
         .find(|&w| envelope[w..w + quiet].iter().all(|&r| r < 0.01))
         .context("the agent never stopped")?;
-    let stopped = common::wall_time(&timeline, (stop_window * 960) as u64).context("timeline")?;
+    let stopped = wall_time(&timeline, (stop_window * 960) as u64).context("timeline")?;
     let after = stopped - onset;
     eprintln!(
         "agent audio stopped {:.0} ms after the candidate's speech onset; ducks {:?}",

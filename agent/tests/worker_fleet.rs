@@ -188,6 +188,21 @@ async fn a_killed_worker_is_replaced_and_the_candidate_hears_the_agent_again() -
     let (successor_at, successor, worker) = agent_of(&mut candidate.client, Some(&agent)).await?;
     ensure!(worker == "b", "the surviving worker takes over");
     spoke(&mut candidate.client, &successor, successor_at).await?;
+    // The question the candidate had not answered yet is asked again after the apology. The
+    // successor posts its lines in the background: wait for them.
+    let expected = [GREETING, SECOND, &format!("{RESUMED} {SECOND}")];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = fleet.control.interviewer_lines(&id).await?;
+        if lines == expected {
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline && lines.len() < expected.len(),
+            "transcript: {lines:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let state = fleet.control.state(&id).await?;
     ensure!(state["dispatch_count"] == 2, "{state}");
     fleet.control.complete(&id).await?;
@@ -199,12 +214,6 @@ async fn a_killed_worker_is_replaced_and_the_candidate_hears_the_agent_again() -
     let back = back.ok_or_else(|| anyhow::anyhow!("nothing heard after the crash"))?;
     ensure!(back < 10.0, "the agent was back only after {back:.1} s");
     ensure!(heard(&candidate.recording, RESUMED).await? > 0.7);
-    let lines = fleet.control.interviewer_lines(&id).await?;
-    // The question the candidate had not answered yet is asked again after the apology.
-    ensure!(
-        lines == [GREETING, SECOND, &format!("{RESUMED} {SECOND}")],
-        "transcript: {lines:?}"
-    );
     ensure!(b.metric("worker_jobs_started_total").await? >= 1.0);
     Ok(())
 }
@@ -228,7 +237,8 @@ async fn a_cut_worker_socket_reregisters_without_touching_the_running_interview(
         w.metric("worker_registrations_total").await.ok() == Some(2.0) && w.ready().await
     })
     .await?;
-    ensure!(proxy.agent_connections() == 2);
+    // At least the first socket and the new one (a failed attempt may add another).
+    ensure!(proxy.agent_connections() >= 2);
     ensure!(a.metric("worker_jobs_running").await? == 1.0);
 
     // The running interview was not interrupted; a later interview still arrives.

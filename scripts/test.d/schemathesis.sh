@@ -9,14 +9,14 @@
 # service token; stored objects are seeded so that operations on an id reach their logic.
 # Request rate limits are off for the run (they are tested in control-api/tests/rate_limits.rs).
 #
-# Env: SCHEMATHESIS_MAX_EXAMPLES (default 50), SCHEMATHESIS_TIME_LIMIT seconds (default 240),
+# Env: SCHEMATHESIS_MAX_EXAMPLES (default 50), SCHEMATHESIS_TIME_LIMIT seconds (default 480),
 #      SCHEMATHESIS_SEED (default 1).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${INTERVIEWER_CACHE:-$HOME/.cache/ai-interviewer}/target}
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-50}
-time_limit=${SCHEMATHESIS_TIME_LIMIT:-240}
+time_limit=${SCHEMATHESIS_TIME_LIMIT:-480}
 seed=${SCHEMATHESIS_SEED:-1}
 
 if ! .venv/bin/schemathesis --version >/dev/null 2>&1; then

@@ -10,11 +10,12 @@ Commands:
   {"cmd": "send_data", "topic": t, "text": s, "reliable": true}
   {"cmd": "send_text", "topic": t, "text": s, "attributes": {...}}
   {"cmd": "set_attributes", "attributes": {...}}
+  {"cmd": "record_more", "seconds": s}       emit "recorded" once s more seconds are recorded
   {"cmd": "leave"}                           disconnect, save the recording, exit
 
 Recording (--record PATH): every remote audio track (or only --record-identity's) is written
 to PATH as 48 kHz mono 16-bit; PATH + ".json" holds a timeline of (sample offset, wall clock)
-pairs so tests can convert a sample position into a time. --echo-db mixes what is heard back
+pairs, one per frame, so tests can convert a sample position into a time. --echo-db mixes what is heard back
 into the microphone at that gain, like a speakerphone.
 """
 
@@ -80,7 +81,9 @@ class Microphone:
                 name, data, offset, started = item
                 if not started:
                     item[3] = True
-                    emit("play_started", path=name, samples=int(len(data)))
+                    # "queued": seconds of audio ahead of this in the source's queue.
+                    emit("play_started", path=name, samples=int(len(data)),
+                         queued=float(self.source.queued_duration))
                 chunk = data[offset : offset + FRAME]
                 frame[: len(chunk)] = chunk
                 item[2] = offset + FRAME
@@ -102,12 +105,26 @@ class Recorder:
         self.chunks = []
         self.samples = 0
         self.timeline = []
+        self.waiters = []  # (sample count, future)
 
     def add(self, samples):
-        if not self.timeline or self.samples - self.timeline[-1][0] >= RATE // 2:
-            self.timeline.append([self.samples, time.time()])
+        # Every frame is stamped when this loop takes it; a lagging loop stamps late, so
+        # readers take the earliest time consistent with the later stamps.
+        self.timeline.append([self.samples, round(time.time(), 4)])
         self.chunks.append(samples.copy())
         self.samples += len(samples)
+        due = [w for w in self.waiters if w[0] <= self.samples]
+        self.waiters = [w for w in self.waiters if w[0] > self.samples]
+        for _, fut in due:
+            if not fut.done():
+                fut.set_result(self.samples)
+
+    async def more(self, seconds):
+        """Waits until `seconds` more audio than now has been recorded."""
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append((self.samples + int(seconds * RATE), fut))
+        samples = await fut
+        emit("recorded", samples=int(samples))
 
     def save(self):
         data = np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int16)
@@ -263,6 +280,10 @@ async def main():
             elif name == "set_attributes":
                 await room.local_participant.set_attributes(cmd["attributes"])
                 emit("attributes_set")
+            elif name == "record_more":
+                if recorder is None:
+                    raise ValueError("record_more needs --record")
+                spawn(recorder.more(float(cmd["seconds"])))
             elif name == "leave":
                 break
             elif name not in ("publish", "play"):

@@ -145,6 +145,14 @@ impl PyClient {
             .map(drop)
     }
 
+    /// Waits until the recorder has taken in `seconds` more audio than it had when asked: what
+    /// was in flight to it (network, jitter buffer, a lagging event loop) is then recorded.
+    pub async fn record_more(&mut self, seconds: f64, timeout: Duration) -> Result<()> {
+        self.send(json!({"cmd": "record_more", "seconds": seconds}))
+            .await?;
+        self.wait_event("recorded", timeout).await.map(drop)
+    }
+
     /// Waits for the next event (after those already returned) matching `pred`.
     pub async fn wait_for(
         &mut self,
@@ -216,4 +224,23 @@ pub fn recording_timeline(wav: &Path) -> Result<Vec<(u64, f64)>> {
             ))
         })
         .collect()
+}
+
+/// Wall-clock time (unix seconds) at which the recorder received sample `offset`.
+///
+/// The client stamps each frame when its event loop takes it, which may be late. Frames arrive
+/// in real time, so sample `offset` arrived no later than any later stamp minus the audio in
+/// between: the earliest such bound within the next two seconds is the estimate.
+pub fn wall_time(timeline: &[(u64, f64)], offset: u64) -> Option<f64> {
+    const RATE: f64 = 48_000.0;
+    let window = 2 * 48_000;
+    let bound = timeline
+        .iter()
+        .filter(|(o, _)| *o >= offset && *o - offset <= window)
+        .map(|(o, t)| t - (o - offset) as f64 / RATE)
+        .min_by(f64::total_cmp);
+    bound.or_else(|| {
+        let (o, t) = timeline.iter().rev().find(|(o, _)| *o <= offset)?;
+        Some(t + (offset - o) as f64 / RATE)
+    })
 }

@@ -30,9 +30,10 @@ pub struct ReconnectPolicy {
 impl Default for ReconnectPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 20,
+            // A candidate is waiting: retry often (every 2 s at most) for about 75 s.
+            max_attempts: 40,
             initial_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(2),
         }
     }
 }

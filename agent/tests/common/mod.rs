@@ -232,12 +232,6 @@ pub async fn drained(handle: &RoomHandle, timeout: Duration) -> Result<()> {
     Ok(())
 }
 
-/// Wall-clock time (unix seconds) at which the recorder received sample `offset`.
-pub fn wall_time(timeline: &[(u64, f64)], offset: u64) -> Option<f64> {
-    let (o, t) = timeline.iter().rev().find(|(o, _)| *o <= offset)?;
-    Some(t + (offset - o) as f64 / 48_000.0)
-}
-
 /// Unix time now, in seconds.
 pub fn unix_now() -> f64 {
     std::time::SystemTime::now()

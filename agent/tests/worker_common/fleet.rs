@@ -134,11 +134,13 @@ pub async fn agent_of(client: &mut PyClient, not: Option<&str>) -> Result<(usize
     ))
 }
 
-/// Whether `e` says agent `identity` changed to `state`.
+/// Whether `e` says agent `identity` is now in `state`: as a change, or with the agent's
+/// arrival when the client learnt of it only after its first state was set.
 pub fn agent_state(e: &Value, identity: &str, state: &str) -> bool {
-    e["event"] == "attributes_changed"
-        && e["identity"] == identity
-        && e["changed"]["lk.agent.state"] == state
+    e["identity"] == identity
+        && ((e["event"] == "attributes_changed" && e["changed"]["lk.agent.state"] == state)
+            || (e["event"] == "participant_connected"
+                && e["attributes"]["lk.agent.state"] == state))
 }
 
 /// Waits until agent `identity` has started speaking (at index `from` or later) and gone back

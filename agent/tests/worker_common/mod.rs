@@ -50,6 +50,8 @@ pub const ANSWER: &str = "I worked on distributed systems for five years.";
 pub async fn fake_stt() -> Result<FakeDeepgram> {
     FakeDeepgram::start(DeepgramScript {
         utterances: vec![ANSWER.to_owned(); 256],
+        // Generous endpointing: a Python client starved for a moment must not split an answer.
+        endpointing: 0.5,
         ..Default::default()
     })
     .await
@@ -222,6 +224,8 @@ pub async fn candidate(url: &str, token: &str, record: PathBuf) -> Result<PyClie
         token,
         ClientOptions {
             record: Some(record),
+            // Deep enough that a starved client does not stretch or gap its answers.
+            mic_queue_ms: Some(400),
             ..Default::default()
         },
     )
@@ -270,10 +274,9 @@ pub fn first_sound_after(path: &Path, after: f64, threshold: f32) -> Result<Opti
     let window = (speech::RATE / 50) as usize;
     for (i, rms) in signal::rms_envelope(&samples, window).iter().enumerate() {
         let offset = (i * window) as u64;
-        let Some((o, t)) = timeline.iter().rev().find(|(o, _)| *o <= offset) else {
+        let Some(at) = tests::pyclient::wall_time(&timeline, offset) else {
             continue;
         };
-        let at = t + (offset - o) as f64 / f64::from(speech::RATE);
         if at > after && *rms > threshold {
             return Ok(Some(at));
         }
