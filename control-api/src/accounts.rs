@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// A user as the API shows it (seed 003's user object; never the password hash).
 #[derive(Debug, Clone, Serialize)]
@@ -94,10 +94,6 @@ fn from_row(row: &AnyRow) -> Result<User, ApiError> {
         is_superuser: row.try_get::<i64, _>("is_superuser").map_err(internal)? != 0,
         created_at: row.try_get("created_at").map_err(internal)?,
     })
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }
 
 /// Applies a profile update; `None` fields stay as they are.

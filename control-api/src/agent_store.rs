@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// Most transcript turns or events one interview keeps.
 pub const MAX_ITEMS: usize = 5000;
@@ -133,10 +133,6 @@ pub async fn events(db: &Db, id: &str) -> Result<Value, ApiError> {
         .ok_or_else(crate::interviews::not_found)?;
     let text: String = row.try_get("events").map_err(internal)?;
     serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }
 
 /// The id and status of the interview held in LiveKit room `room`.

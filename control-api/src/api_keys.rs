@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// An API key as listed (never the secret).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -174,8 +174,4 @@ fn from_row(row: &AnyRow) -> Result<ApiKey, ApiError> {
         created_at: row.try_get("created_at").map_err(internal)?,
         last_used_at: row.try_get("last_used_at").map_err(internal)?,
     })
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }

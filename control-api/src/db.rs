@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
 /// The database flavour behind the pool, chosen by the URL scheme.
@@ -109,6 +109,43 @@ impl Db {
                 "SELECT 1 returned another value".into(),
             ))
         }
+    }
+
+    /// The row of `table` (its `columns`) with this `id` if it belongs to `user_id`: the one
+    /// query behind every "the caller's object, or 404". `table` and `columns` are the
+    /// caller's constants, never request data.
+    pub async fn owned_row(
+        &self,
+        table: &str,
+        columns: &str,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {table} WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Deletes the row of `table` with this `id` if it belongs to `user_id`; whether there
+    /// was one.
+    pub async fn delete_owned(
+        &self,
+        table: &str,
+        user_id: &str,
+        id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Closes the pool; later queries fail.

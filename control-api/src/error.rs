@@ -98,3 +98,8 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// A database failure: a 500 to the caller, the cause kept for the log.
+pub fn internal(err: sqlx::Error) -> ApiError {
+    ApiError::Internal(err.into())
+}

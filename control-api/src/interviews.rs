@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// Body of `POST /interviews` (seed 003's fields plus role, resume, language and persona).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -312,14 +312,10 @@ pub async fn insert(
 
 /// The user's interview `id`, if it exists and is theirs.
 pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Interview>, ApiError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM interviews WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?;
+    let row = db
+        .owned_row("interviews", COLUMNS, user_id, id)
+        .await
+        .map_err(internal)?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -388,16 +384,15 @@ pub async fn update(
 
 /// Deletes the user's interview; 404 if it is not theirs.
 pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
-    let done = sqlx::query("DELETE FROM interviews WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(db.pool())
+    if db
+        .delete_owned("interviews", user_id, id)
         .await
-        .map_err(internal)?;
-    if done.rows_affected() == 0 {
-        return Err(not_found());
+        .map_err(internal)?
+    {
+        Ok(())
+    } else {
+        Err(not_found())
     }
-    Ok(())
 }
 
 /// Sets status (and the matching timestamp) of the user's interview; counts a dispatch if asked.
@@ -438,14 +433,11 @@ pub async fn progress(
     user_id: &str,
     id: &str,
 ) -> Result<(serde_json::Value, serde_json::Value), ApiError> {
-    let row =
-        sqlx::query("SELECT transcript, report FROM interviews WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(db.pool())
-            .await
-            .map_err(internal)?
-            .ok_or_else(not_found)?;
+    let row = db
+        .owned_row("interviews", "transcript, report", user_id, id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
     let transcript: String = row.try_get("transcript").map_err(internal)?;
     let report: Option<String> = row.try_get("report").map_err(internal)?;
     let parse = |s: &str| serde_json::from_str(s).map_err(|e| ApiError::Internal(e.into()));
@@ -496,8 +488,4 @@ fn from_row(row: &AnyRow) -> Result<Interview, ApiError> {
 /// The 404 of an interview that does not exist or is not the caller's.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("interview not found".to_owned())
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// A required skill and the level expected.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -220,14 +220,10 @@ pub async fn replace(
 
 /// The user's role `id`, if it exists and is theirs.
 pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Role>, ApiError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM roles WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?;
+    let row = db
+        .owned_row("roles", COLUMNS, user_id, id)
+        .await
+        .map_err(internal)?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -252,16 +248,15 @@ pub async fn list(db: &Db, user_id: &str, filter: &RoleFilter) -> Result<Vec<Rol
 
 /// Deletes the user's role `id`; 404 if it is not theirs.
 pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
-    let done = sqlx::query("DELETE FROM roles WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(db.pool())
+    if db
+        .delete_owned("roles", user_id, id)
         .await
-        .map_err(internal)?;
-    if done.rows_affected() == 0 {
-        return Err(not_found());
+        .map_err(internal)?
+    {
+        Ok(())
+    } else {
+        Err(not_found())
     }
-    Ok(())
 }
 
 fn from_row(row: &AnyRow) -> Result<Role, ApiError> {
@@ -287,8 +282,4 @@ fn from_row(row: &AnyRow) -> Result<Role, ApiError> {
 /// The 404 of a role that does not exist or is not the caller's.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("role not found".to_owned())
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }

@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// A fresh opaque refresh token (256 random bits as hex); only its hash is stored.
 pub fn new_refresh_token() -> String {
@@ -92,8 +92,4 @@ pub async fn is_revoked(db: &Db, jti: &str) -> Result<bool, ApiError> {
 
 fn secs(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }

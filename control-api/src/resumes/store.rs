@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::ParsedResume;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 
 /// A stored resume as the API shows it (the PDF itself is at `/resumes/{id}/file`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -68,14 +68,10 @@ pub async fn insert(
 
 /// The caller's resume with this id.
 pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<Resume>, ApiError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM resumes WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?;
+    let row = db
+        .owned_row("resumes", COLUMNS, user_id, id)
+        .await
+        .map_err(internal)?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -133,21 +129,15 @@ pub async fn update(
 
 /// Deletes the caller's resume; false when there was none.
 pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<bool, ApiError> {
-    let done = sqlx::query("DELETE FROM resumes WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(db.pool())
+    db.delete_owned("resumes", user_id, id)
         .await
-        .map_err(internal)?;
-    Ok(done.rows_affected() > 0)
+        .map_err(internal)
 }
 
 /// The stored PDF: file name and bytes.
 pub async fn file(db: &Db, user_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, ApiError> {
-    let row = sqlx::query("SELECT filename, content FROM resumes WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(db.pool())
+    let row = db
+        .owned_row("resumes", "filename, content", user_id, id)
         .await
         .map_err(internal)?;
     match row {
@@ -180,8 +170,4 @@ fn to_json(parsed: &ParsedResume) -> Result<String, ApiError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn internal(err: sqlx::Error) -> ApiError {
-    ApiError::Internal(err.into())
 }
