@@ -3,8 +3,9 @@
 //!
 //! **Invariant:** frames leave the queue at real-time rate whatever the producer does, so a
 //! flush removes everything that has not been sent yet; at most one 20 ms frame (the one being
-//! written) is beyond reach. When the queue is empty the pacer sends encoded silence, which
-//! keeps the listener's jitter buffer steady.
+//! written) is beyond reach. When the queue is empty the pacer sends silence, which keeps the
+//! listener's jitter buffer steady: encoded for the first 200 ms, then a silence packet encoded
+//! once (an idle agent encodes nothing), with the encoder reset before audio starts again.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -74,6 +75,10 @@ pub(crate) struct PublishedTrack {
     pub payload_type: u8,
 }
 
+/// Frames of silence still run through the encoder after audio stops (then the cached
+/// silence packet is sent).
+const QUIET_ENCODED: u32 = 10;
+
 /// Runs until the queue's owner drops the track channel.
 pub(crate) async fn run_pacer(
     queue: Arc<OutboundQueue>,
@@ -87,6 +92,11 @@ pub(crate) async fn run_pacer(
         }
     };
     let silence = vec![0i16; FRAME_SAMPLES];
+    // An idle agent (most of an interview: it listens) sends a cached silence packet instead
+    // of encoding zeros every 20 ms. The encoder still encodes the first frames of a quiet
+    // spell, so the decoder hears speech end the encoder's way, and starts afresh after it.
+    let silent_packet = OpusEncoder::silence_packet().ok().map(Bytes::from);
+    let mut quiet_frames = 0u32;
     let mut tick = tokio::time::interval(FRAME_DURATION);
     let mut current = track.borrow_and_update().clone();
     let mut write_failed = false;
@@ -105,12 +115,25 @@ pub(crate) async fn run_pacer(
         let frame = queue.pop();
         let Some(published) = &current else { continue };
         let pcm = frame.as_deref().unwrap_or(&silence);
-        let packet = match encoder.encode(pcm) {
-            Ok(p) => Bytes::copy_from_slice(p),
-            Err(e) => {
-                tracing::warn!(error = %e, "opus encode failed");
-                continue;
+        quiet_frames = if frame.is_some() {
+            if quiet_frames > QUIET_ENCODED
+                && let Err(e) = encoder.reset()
+            {
+                tracing::warn!(error = %e, "opus reset failed");
             }
+            0
+        } else {
+            quiet_frames.saturating_add(1)
+        };
+        let packet = match (&silent_packet, quiet_frames > QUIET_ENCODED) {
+            (Some(cached), true) => cached.clone(),
+            _ => match encoder.encode(pcm) {
+                Ok(p) => Bytes::copy_from_slice(p),
+                Err(e) => {
+                    tracing::warn!(error = %e, "opus encode failed");
+                    continue;
+                }
+            },
         };
         let sample = Sample {
             data: packet,
