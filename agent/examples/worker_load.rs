@@ -4,15 +4,18 @@
 //!
 //!     cargo run --release -p agent --example worker_load [-- --step 4 --max 80 --seconds 15]
 //!
-//! A real livekit-server runs on loopback. The worker (in this process) takes explicit
-//! dispatches and runs the real interview session for each ([`VoiceRunner`]): Opus in and
-//! out, the dsp pipeline on its own thread (WebRTC VAD gate, Silero through ONNX Runtime when
-//! installed, resampling, pitch and prosody), Deepgram live STT, the OpenAI-compatible LLM and
-//! TTS clients, the engine and the paced playout, against fake vendors on loopback (the same
-//! fakes the tests use, speaking the vendors' wire formats). Candidates are this program
-//! again in child processes, each joining `--step` rooms with the agent's own transport and
-//! answering in a loop: a spoken answer, then silence while the agent replies. Everything
-//! shares the machine, as it would on a single box; the figure is therefore a lower bound.
+//! The worker (in this process) takes explicit dispatches and runs the real interview session
+//! for each ([`VoiceRunner`]): Opus in and out, the dsp pipeline on its own thread (WebRTC VAD
+//! gate, Silero through ONNX Runtime when installed, resampling, pitch and prosody), Deepgram
+//! live STT, the OpenAI-compatible LLM and TTS clients, the engine and the paced playout.
+//!
+//! Everything else is the rig, in a child process of this program: a real livekit-server on
+//! loopback, the fake vendors (the same fakes the tests use, speaking the vendors' wire
+//! formats), and the candidates (this program again, each joining `--step` rooms with the
+//! agent's own transport and answering in a loop: a spoken answer, then silence while the
+//! agent replies). In production the SFU, the vendors and the candidates are other machines;
+//! here they share the two cores with the worker, so the rig runs at `--rig-nice` (default 10)
+//! to take what the worker leaves. `--rig-nice 0` measures the fully shared box instead.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +46,13 @@ struct Args {
     /// Measured seconds per step (after 5 s of warm-up).
     #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// Niceness of the rig (livekit-server, fake vendors, candidates): 0 shares the machine
+    /// equally with the worker.
+    #[arg(long, default_value_t = 10)]
+    rig_nice: i32,
+    /// Internal: run as the rig, driven over stdin/stdout.
+    #[arg(long, hide = true)]
+    rig: bool,
     /// Internal: run as a candidate process joining `--rooms` on `--url`.
     #[arg(long, hide = true)]
     url: Option<String>,
@@ -185,19 +195,87 @@ async fn candidates(url: String, rooms: Vec<String>) -> Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,webrtc=error,rtc=error".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    if let Some(url) = args.url {
-        return candidates(url, args.rooms).await;
+/// Where the rig's services listen.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RigUrls {
+    ws: String,
+    http: String,
+    stt: String,
+    llm: String,
+    tts: String,
+}
+
+/// The rig as seen from the worker's side: a child process answering one line per request.
+/// Closing its stdin (also when this process dies) makes it stop its server and candidates.
+struct Rig {
+    urls: RigUrls,
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Rig {
+    /// Starts this program as the rig at niceness `nice` and reads where it listens.
+    async fn start(nice: i32) -> Result<Self> {
+        use tokio::io::AsyncBufReadExt;
+        let exe = std::env::current_exe()?;
+        let mut command = if nice == 0 {
+            tokio::process::Command::new(&exe)
+        } else {
+            let mut command = tokio::process::Command::new("nice");
+            command.arg("-n").arg(nice.to_string()).arg(&exe);
+            command
+        };
+        let mut child = command
+            .arg("--rig")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting the rig")?;
+        let stdin = child.stdin.take().context("rig stdin")?;
+        let mut stdout =
+            tokio::io::BufReader::new(child.stdout.take().context("rig stdout")?).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line())
+            .await
+            .context("the rig did not start within 60 s")??
+            .context("the rig exited")?;
+        let urls = serde_json::from_str(&line).context("the rig's first line")?;
+        Ok(Self {
+            urls,
+            child,
+            stdin: Some(stdin),
+            stdout,
+        })
     }
+
+    /// Closes the rig's stdin and waits for it to clean up (killing it after 20 s).
+    async fn stop(mut self) -> Result<()> {
+        drop(self.stdin.take());
+        if tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .is_err()
+        {
+            self.child.kill().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends one request line, returns the answer line.
+    async fn ask(&mut self, request: &str) -> Result<String> {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.stdin.as_mut().context("the rig is stopped")?;
+        stdin.write_all(format!("{request}\n").as_bytes()).await?;
+        let answer = self.stdout.next_line().await?.context("the rig exited")?;
+        anyhow::ensure!(!answer.starts_with("error"), "rig: {answer}");
+        Ok(answer)
+    }
+}
+
+/// The rig process: livekit-server, the fake vendors and the candidate processes. Prints its
+/// URLs as a JSON line, then answers `rooms a,b,..` (start a candidate process for those
+/// rooms) with `ok` and `turns` with the number of answers the fake Deepgram transcribed.
+async fn rig() -> Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
     let server = LiveKitServer::start().await?;
     let deepgram = FakeDeepgram::start(DeepgramScript {
         utterances: vec![
@@ -218,11 +296,66 @@ async fn main() -> Result<()> {
         ..fake_speech::SpeechScript::default()
     })
     .await?;
+    let urls = RigUrls {
+        ws: server.ws_url(),
+        http: server.http_url(),
+        stt: deepgram.base_url(),
+        llm: llm.base_url(),
+        tts: tts.base_url(),
+    };
+    let mut out = tokio::io::stdout();
+    out.write_all(format!("{}\n", serde_json::to_string(&urls)?).as_bytes())
+        .await?;
+    out.flush().await?;
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Some(line) = lines.next_line().await? {
+        let answer = if let Some(rooms) = line.strip_prefix("rooms ") {
+            match tokio::process::Command::new(&exe)
+                .args(["--url", &server.ws_url(), "--rooms", rooms])
+                .kill_on_drop(true)
+                .spawn()
+            {
+                Ok(child) => {
+                    children.push(child);
+                    "ok".to_owned()
+                }
+                Err(e) => format!("error: {e}"),
+            }
+        } else if line == "turns" {
+            deepgram.recorded().finals.len().to_string()
+        } else {
+            format!("error: unknown request {line:?}")
+        };
+        out.write_all(format!("{answer}\n").as_bytes()).await?;
+        out.flush().await?;
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,webrtc=error,rtc=error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some(url) = args.url {
+        return candidates(url, args.rooms).await;
+    }
+    if args.rig {
+        return rig().await;
+    }
+    let mut rig = Rig::start(args.rig_nice).await?;
     let load = Arc::new(Load::default());
     let registry = prometheus::Registry::new();
     let worker = Worker::start(
         WorkerConfig {
-            url: server.ws_url(),
+            url: rig.urls.ws.clone(),
             api_key: API_KEY.into(),
             api_secret: API_SECRET.into(),
             agent_name: "load".into(),
@@ -235,7 +368,7 @@ async fn main() -> Result<()> {
             stale_after: Duration::from_secs(4),
         },
         Arc::new(VoiceRunner::new(
-            voice_config(&deepgram.base_url(), &llm.base_url(), &tts.base_url())?,
+            voice_config(&rig.urls.stt, &rig.urls.llm, &rig.urls.tts)?,
             None,
             None,
         )),
@@ -248,11 +381,9 @@ async fn main() -> Result<()> {
         anyhow::ensure!(Instant::now() < registered, "the worker did not register");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let dispatch = AgentDispatchClient::with_api_key(&server.http_url(), API_KEY, API_SECRET);
-    let exe = std::env::current_exe()?;
-    let mut children = Vec::new();
+    let dispatch = AgentDispatchClient::with_api_key(&rig.urls.http, API_KEY, API_SECRET);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("cores: {cores}");
+    println!("cores: {cores}, rig niceness: {}", args.rig_nice);
     println!("sessions  frames   late  late%   worker-cpu%  candidate-turns  worker-rss-MiB");
     let mut sustained = 0;
     let mut sessions = 0;
@@ -261,12 +392,7 @@ async fn main() -> Result<()> {
             .map(|i| format!("load-{i}"))
             .collect();
         dispatch_all(&dispatch, &rooms).await?;
-        children.push(
-            tokio::process::Command::new(&exe)
-                .args(["--url", &server.ws_url(), "--rooms", &rooms.join(",")])
-                .kill_on_drop(true)
-                .spawn()?,
-        );
+        rig.ask(&format!("rooms {}", rooms.join(","))).await?;
         sessions += args.step;
         // livekit-server now and then launches no job for a fresh dispatch (seen with rooms
         // created by the dispatch itself): dispatch again once if the jobs did not come.
@@ -304,7 +430,7 @@ async fn main() -> Result<()> {
             late,
             share * 100.0,
             after.cpu * 100.0,
-            deepgram.recorded().finals.len(),
+            rig.ask("turns").await?,
             rss_mib()
         );
         // Every session's candidate must be heard (50 frames/s) or the step is not valid.
@@ -319,7 +445,7 @@ async fn main() -> Result<()> {
         "sustained: {sustained} concurrent interviews with <= 0.1% late frames ({:.1} per core)",
         sustained as f64 / cores as f64
     );
-    drop(children);
+    rig.stop().await?;
     worker.drain().await;
     Ok(())
 }
