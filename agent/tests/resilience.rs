@@ -134,6 +134,9 @@ async fn listener_hears_agent(
             e["event"] == "first_audio" && e["identity"] == "agent"
         })
         .await?;
+    // A fresh subscriber's jitter buffer adapts during its first moments (stretching what it
+    // plays); the check is whether audio flows after the rejoin, so let it settle first.
+    listener.record_more(1.0, Duration::from_secs(20)).await?;
     let sent = agent_speaks(agent, dir, "agent-after", text).await?;
     // The agent sent its last frame; let the tail reach the recording before leaving.
     listener.record_more(0.5, Duration::from_secs(20)).await?;
