@@ -334,8 +334,12 @@ async fn rig() -> Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// The worker, the rig and the candidates all run on the runtime the agent binary uses.
+fn main() -> Result<()> {
+    agent::runtime()?.block_on(run())
+}
+
+async fn run() -> Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

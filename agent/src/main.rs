@@ -19,8 +19,7 @@ enum Command {
     Interview(Box<agent::session::interview::InterviewArgs>),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -30,9 +29,12 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Join(args) => agent::join::run(args).await,
-        Command::Worker(args) => agent::worker::cli::run(*args).await,
-        Command::Interview(args) => agent::session::interview::run(*args).await,
-    }
+    let command = Cli::parse().command;
+    agent::runtime()?.block_on(async move {
+        match command {
+            Command::Join(args) => agent::join::run(args).await,
+            Command::Worker(args) => agent::worker::cli::run(*args).await,
+            Command::Interview(args) => agent::session::interview::run(*args).await,
+        }
+    })
 }
