@@ -12,7 +12,9 @@ use common::{
 };
 use serde_json::json;
 use tests::livekit::LiveKitServer;
-use tests::pyclient::{ClientOptions, PyClient, recording_timeline, wall_time};
+use tests::pyclient::{
+    ClientOptions, PyClient, announces_agent_state, recording_timeline, wall_time,
+};
 use tests::{signal, speech};
 
 async fn client_recording_agent(
@@ -183,12 +185,8 @@ async fn transcripts_state_and_data_flow_both_ways() -> Result<()> {
         unreachable!("matched above");
     };
 
-    // The client may learn of the agent only after its first state is set: then the state
-    // arrives with `participant_connected` rather than as a change.
     let agent_is = |e: &serde_json::Value, state: &str| {
-        (e["event"] == "attributes_changed" || e["event"] == "participant_connected")
-            && e["identity"] == "agent"
-            && e["attributes"]["lk.agent.state"] == state
+        e["identity"] == "agent" && announces_agent_state(e, state)
     };
     agent.handle.set_agent_state(AgentState::Thinking)?;
     client.wait_for(wait, |e| agent_is(e, "thinking")).await?;

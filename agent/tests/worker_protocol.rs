@@ -47,15 +47,12 @@ async fn dispatch(server: &LiveKitServer, agent_name: &str, room: &str) -> Resul
     Ok(())
 }
 
-/// Whether `e` says an agent is now in `state`: as a change, or with the agent's arrival when
-/// the client learnt of it only after its first state was set.
+/// Whether `e` says an agent is now in `state`.
 fn is_agent_state(e: &Value, state: &str) -> bool {
     e["identity"]
         .as_str()
         .is_some_and(|i| i.starts_with("agent-"))
-        && ((e["event"] == "attributes_changed" && e["changed"]["lk.agent.state"] == state)
-            || (e["event"] == "participant_connected"
-                && e["attributes"]["lk.agent.state"] == state))
+        && tests::pyclient::announces_agent_state(e, state)
 }
 
 /// Waits until the agent has spoken and gone back to listening.

@@ -234,13 +234,23 @@ pub fn recording_timeline(wav: &Path) -> Result<Vec<(u64, f64)>> {
 pub fn wall_time(timeline: &[(u64, f64)], offset: u64) -> Option<f64> {
     const RATE: f64 = 48_000.0;
     let window = 2 * 48_000;
-    let bound = timeline
+    // The timeline is in sample order: start at the first stamp at or after `offset`.
+    let from = timeline.partition_point(|(o, _)| *o < offset);
+    let bound = timeline[from..]
         .iter()
-        .filter(|(o, _)| *o >= offset && *o - offset <= window)
+        .take_while(|(o, _)| *o - offset <= window)
         .map(|(o, t)| t - (o - offset) as f64 / RATE)
         .min_by(f64::total_cmp);
     bound.or_else(|| {
         let (o, t) = timeline.iter().rev().find(|(o, _)| *o <= offset)?;
         Some(t + (offset - o) as f64 / RATE)
     })
+}
+
+/// Whether event `e` says its participant is now in agent state `state` (`lk.agent.state`):
+/// as a change, or with the participant's arrival when the client learnt of it only after
+/// that state was set.
+pub fn announces_agent_state(e: &Value, state: &str) -> bool {
+    (e["event"] == "attributes_changed" && e["changed"]["lk.agent.state"] == state)
+        || (e["event"] == "participant_connected" && e["attributes"]["lk.agent.state"] == state)
 }

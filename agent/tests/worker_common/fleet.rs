@@ -134,13 +134,9 @@ pub async fn agent_of(client: &mut PyClient, not: Option<&str>) -> Result<(usize
     ))
 }
 
-/// Whether `e` says agent `identity` is now in `state`: as a change, or with the agent's
-/// arrival when the client learnt of it only after its first state was set.
+/// Whether `e` says agent `identity` is now in `state`.
 pub fn agent_state(e: &Value, identity: &str, state: &str) -> bool {
-    e["identity"] == identity
-        && ((e["event"] == "attributes_changed" && e["changed"]["lk.agent.state"] == state)
-            || (e["event"] == "participant_connected"
-                && e["attributes"]["lk.agent.state"] == state))
+    e["identity"] == identity && tests::pyclient::announces_agent_state(e, state)
 }
 
 /// Waits until agent `identity` has started speaking (at index `from` or later) and gone back
