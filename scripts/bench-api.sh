@@ -54,6 +54,7 @@ start_server() {
   local url=$1 log="$work/server-$2.log"
   NO_COLOR=1 RUST_LOG=warn,control_api=info BIND=127.0.0.1:0 DATABASE_URL="$url" \
     JWT_SECRET="bench-$RANDOM$RANDOM" LOGIN_ATTEMPTS_PER_MINUTE=100000000 RATE_LIMIT_USER_PER_MINUTE=0 \
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE=0 PASSWORD_HASH_QUEUE=1000 \
     "$bin" >"$log" 2>&1 &
   server_pid=$!
   local addr=

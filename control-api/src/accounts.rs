@@ -7,6 +7,64 @@ use sqlx::any::AnyRow;
 use crate::db::Db;
 use crate::error::{ApiError, internal};
 
+/// An e-mail address as stored: trimmed and lowercased, checked for a plausible shape (one
+/// `@`, a local part of 1 to 64 characters without spaces or control characters, a domain of
+/// dot-separated labels of letters, digits and hyphens ending in a label of 2+ letters), at most
+/// 254 characters; 422 otherwise.
+pub fn normalize_email(field: &str, raw: &str) -> Result<String, ApiError> {
+    let email = raw.trim().to_lowercase();
+    if is_email(&email) {
+        Ok(email)
+    } else {
+        Err(ApiError::Unprocessable(format!(
+            "{field} is not a valid e-mail address"
+        )))
+    }
+}
+
+/// Whether `email` (lowercase) has the shape [`normalize_email`] accepts.
+pub fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let local_ok = (1..=64).contains(&local.chars().count())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+    email.chars().count() <= 254 && local_ok && domain_ok
+}
+
+/// A username as stored: trimmed and lowercased, 3 to 64 letters, digits, `.`, `_` or `-`.
+/// It can never contain `@`, so it can never be mistaken for (or squat) an e-mail address.
+pub fn normalize_username(raw: &str) -> Result<String, ApiError> {
+    let name = raw.trim().to_lowercase();
+    let ok = (3..=64).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(ApiError::Unprocessable(
+            "username must be 3 to 64 letters, digits, '.', '_' or '-' (no '@')".to_owned(),
+        ))
+    }
+}
+
 /// A user as the API shows it (seed 003's user object; never the password hash).
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -66,10 +124,17 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<User>, ApiError> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// The user with this email (or username) and their password hash, for login.
+/// The user with this login and their password hash. A login with `@` is an e-mail address,
+/// any other a username: usernames cannot contain `@`, so the two never match the same text.
+/// `login` is already lowercased (both are stored lowercased).
 pub async fn credentials(db: &Db, login: &str) -> Result<Option<(User, String)>, ApiError> {
+    let field = if login.contains('@') {
+        "email"
+    } else {
+        "username"
+    };
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, hashed_password FROM users WHERE email = $1 OR username = $1"
+        "SELECT {COLUMNS}, hashed_password FROM users WHERE {field} = $1"
     ))
     .bind(login)
     .fetch_optional(db.pool())

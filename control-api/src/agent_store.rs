@@ -1,5 +1,6 @@
-//! The agent's writes to an interview: transcript turns, events (metrics, nudges, phase
-//! changes) and the final report. Used only by the service-authenticated internal routes.
+//! The agent's writes to an interview: events (metrics, nudges, phase changes) and the final
+//! report (transcript turns are [`crate::transcript`]). Used only by the service-authenticated
+//! internal routes and the webhook receiver.
 //!
 //! **Invariant:** each append runs in one transaction that first touches the row (a write lock
 //! on both backends), so concurrent appends never lose a turn; bounded lengths keep a row small.
@@ -10,20 +11,18 @@ use sqlx::Row;
 use crate::db::Db;
 use crate::error::{ApiError, internal};
 
-/// Most transcript turns or events one interview keeps.
+/// Most events one interview keeps.
 pub const MAX_ITEMS: usize = 5000;
 
 /// Which JSON array column to append to.
 #[derive(Debug, Clone, Copy)]
 pub enum Log {
-    Transcript,
     Events,
 }
 
 impl Log {
     fn column(self) -> &'static str {
         match self {
-            Self::Transcript => "transcript",
             Self::Events => "events",
         }
     }

@@ -1,7 +1,6 @@
-//! Credentials: argon2 password hashes, HS256 access tokens, and the `CurrentUser` extractor.
+//! Credentials: HS256 access tokens and the `CurrentUser` extractor (password hashing is
+//! [`crate::passwords`]).
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -30,34 +29,6 @@ pub struct AccessToken {
     pub jti: String,
     /// Expiry, Unix seconds.
     pub exp: u64,
-}
-
-/// Hashes a password with argon2id and a random salt (run off the async threads).
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing password: {e}")))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
-}
-
-/// Whether `password` matches the stored `hash`; a malformed hash never matches.
-pub async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// Issues an access token for `user_id` valid for the configured TTL.
@@ -102,6 +73,31 @@ fn invalid_token() -> ApiError {
     ApiError::Unauthorized("could not validate credentials".to_owned())
 }
 
+/// The credential of an `Authorization: Bearer <credential>` header (the scheme is matched
+/// case-insensitively, as RFC 9110 says), trimmed; `None` without one. The one bearer parser of
+/// the service: user tokens, API keys, the service token and the metrics token all use it.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, credential) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credential.trim())
+        .filter(|c| !c.is_empty())
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
+    presented.len() == expected.len()
+        && presented
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 /// The authenticated, active user of a request (`Authorization: Bearer <access token>`).
 pub struct CurrentUser {
     /// The user.
@@ -114,16 +110,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+        let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::Unauthorized("not authenticated".to_owned()))?;
-        let token = verify_access_token(state, token.trim())?;
+        let token = verify_access_token(state, token)?;
         if crate::sessions::is_revoked(state.db(), &token.jti).await? {
             return Err(invalid_token());
         }
@@ -133,6 +122,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if !user.is_active {
             return Err(ApiError::BadRequest("inactive user".to_owned()));
         }
+        crate::principal::limited(parts, state, &user.id, &crate::principal::Via::Session)?;
         Ok(Self { user, token })
     }
 }

@@ -43,12 +43,31 @@ pub struct Config {
     /// Token the agent presents on the internal endpoints.
     #[arg(long, env = "SERVICE_TOKEN", default_value = "dev-service-token")]
     pub service_token: String,
+    /// Bearer token Prometheus presents on `/metrics`; empty: the service token.
+    #[arg(long, env = "METRICS_TOKEN", default_value = "")]
+    pub metrics_token: String,
+    /// Bytes of resumes (PDFs) one account may store.
+    #[arg(long, env = "RESUME_QUOTA_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub resume_quota_bytes: u64,
+    /// Requests per minute per client address on routes that need no credentials, and for
+    /// requests whose credentials were refused (0: unlimited).
+    #[arg(long, env = "RATE_LIMIT_ANONYMOUS_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_anonymous_per_minute: u32,
     /// Comma-separated CORS allow-list of origins; empty allows none.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "")]
     pub cors_origins: Vec<String>,
     /// Login attempts allowed per login name and minute.
     #[arg(long, env = "LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+    /// Registrations allowed per client address and minute (0: unlimited).
+    #[arg(long, env = "REGISTRATIONS_PER_MINUTE", default_value_t = 20)]
+    pub registrations_per_minute: u32,
+    /// Password hashes (argon2id, 19 MiB each) run at once; the bound on hashing memory.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    pub password_hash_concurrency: usize,
+    /// Registrations and logins that may wait for a hashing slot; beyond it, 503.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 32)]
+    pub password_hash_queue: usize,
     /// Maximum JSON request body in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -64,6 +83,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// The token `/metrics` requires.
+    pub fn metrics_token(&self) -> &str {
+        if self.metrics_token.is_empty() {
+            &self.service_token
+        } else {
+            &self.metrics_token
+        }
+    }
+
     /// A configuration for tests and embedding: defaults with the given database URL.
     pub fn for_database(database_url: &str) -> Self {
         use clap::Parser;

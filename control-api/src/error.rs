@@ -18,6 +18,9 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// Storing this would take the account past its storage quota.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// Missing or invalid credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -36,6 +39,10 @@ pub enum ApiError {
     /// A dependency (database, LiveKit) is not ready.
     #[error("{0}")]
     Unavailable(String),
+    /// The service is at a capacity bound (such as password hashing); retry after the given
+    /// number of seconds.
+    #[error("the service is busy, retry in {0} s")]
+    Busy(u64),
     /// A bug or an infrastructure failure; logged, returned as an opaque 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -56,13 +63,13 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,7 +90,7 @@ impl IntoResponse for ApiError {
             status_code: status.as_u16(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::TooManyRequests(secs) = self {
+        if let Self::TooManyRequests(secs) | Self::Busy(secs) = self {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(secs.max(1)),

@@ -10,6 +10,9 @@ use sqlx::any::AnyRow;
 use crate::db::Db;
 use crate::error::{ApiError, internal};
 
+/// Every interview's LiveKit room name starts with this.
+pub const ROOM_PREFIX: &str = "interview-";
+
 /// Body of `POST /interviews` (seed 003's fields plus role, resume, language and persona).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -134,11 +137,7 @@ fn check_title(title: &str) -> Result<(), ApiError> {
 
 fn check_email(email: Option<&str>) -> Result<(), ApiError> {
     max_len("candidate_email", email, 254)?;
-    if email.is_some_and(|e| {
-        let mut parts = e.splitn(2, '@');
-        let (local, domain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        local.is_empty() || !domain.contains('.') || e.chars().any(char::is_whitespace)
-    }) {
+    if email.is_some_and(|e| !crate::accounts::is_email(&e.to_lowercase())) {
         return Err(ApiError::Unprocessable(
             "candidate_email is not an email address".to_owned(),
         ));
@@ -276,7 +275,7 @@ pub async fn insert(
         .take(200)
         .collect();
     let id = uuid::Uuid::new_v4().to_string();
-    let room = format!("interview-{}", uuid::Uuid::new_v4().simple());
+    let room = format!("{ROOM_PREFIX}{}", uuid::Uuid::new_v4().simple());
     let now = crate::time::now_rfc3339();
     let config = serde_json::to_string(&input.interview_config.clone().unwrap_or_default())
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -395,29 +394,46 @@ pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Sets status (and the matching timestamp) of the user's interview; counts a dispatch if asked.
-pub async fn mark(
-    db: &Db,
-    user_id: &str,
-    id: &str,
-    status: &str,
-    dispatched: bool,
-) -> Result<(), ApiError> {
+/// Claims the first start of the user's interview: `scheduled` becomes `in_progress` with one
+/// dispatch counted, atomically, so of two concurrent starts exactly one gets `true` and
+/// dispatches the agent; the other (and every later call) gets `false` and dispatches nothing.
+pub async fn claim_start(db: &Db, user_id: &str, id: &str) -> Result<bool, ApiError> {
     let now = crate::time::now_rfc3339();
-    let (started, completed) = match status {
-        "in_progress" => (Some(now.as_str()), None),
-        "completed" => (None, Some(now.as_str())),
-        _ => (None, None),
-    };
-    sqlx::query(
-        "UPDATE interviews SET status = $1, started_at = COALESCE(started_at, $2), \
-         completed_at = COALESCE($3, completed_at), dispatch_count = dispatch_count + $4, \
-         updated_at = $5 WHERE id = $6 AND user_id = $7",
+    let done = sqlx::query(
+        "UPDATE interviews SET status = 'in_progress', started_at = COALESCE(started_at, $1), \
+         dispatch_count = dispatch_count + 1, updated_at = $1 \
+         WHERE id = $2 AND user_id = $3 AND status = 'scheduled' AND dispatch_count = 0",
     )
-    .bind(status)
-    .bind(started)
-    .bind(completed)
-    .bind(i64::from(dispatched))
+    .bind(&now)
+    .bind(id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Undoes [`claim_start`] when the room could not be opened, so that a retry dispatches.
+pub async fn release_start(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE interviews SET status = 'scheduled', started_at = NULL, dispatch_count = 0 \
+         WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND dispatch_count = 1",
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// Marks the user's interview completed (the first completion time is kept).
+pub async fn mark_completed(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
+    let now = crate::time::now_rfc3339();
+    sqlx::query(
+        "UPDATE interviews SET status = 'completed', completed_at = COALESCE(completed_at, $1), \
+         updated_at = $1 WHERE id = $2 AND user_id = $3",
+    )
     .bind(&now)
     .bind(id)
     .bind(user_id)
@@ -427,28 +443,19 @@ pub async fn mark(
     Ok(())
 }
 
-/// The stored transcript (JSON array) and report (JSON or null) of an interview.
-pub async fn progress(
-    db: &Db,
-    user_id: &str,
-    id: &str,
-) -> Result<(serde_json::Value, serde_json::Value), ApiError> {
+/// The stored report (JSON or null) of the user's interview.
+pub async fn report(db: &Db, user_id: &str, id: &str) -> Result<serde_json::Value, ApiError> {
     let row = db
-        .owned_row("interviews", "transcript, report", user_id, id)
+        .owned_row("interviews", "report", user_id, id)
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    let transcript: String = row.try_get("transcript").map_err(internal)?;
     let report: Option<String> = row.try_get("report").map_err(internal)?;
-    let parse = |s: &str| serde_json::from_str(s).map_err(|e| ApiError::Internal(e.into()));
-    Ok((
-        parse(&transcript)?,
-        report
-            .as_deref()
-            .map(parse)
-            .transpose()?
-            .unwrap_or(serde_json::Value::Null),
-    ))
+    report
+        .as_deref()
+        .map(|s| serde_json::from_str(s).map_err(|e| ApiError::Internal(e.into())))
+        .transpose()
+        .map(|r| r.unwrap_or(serde_json::Value::Null))
 }
 
 fn from_row(row: &AnyRow) -> Result<Interview, ApiError> {

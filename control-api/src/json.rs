@@ -1,4 +1,6 @@
-//! A JSON extractor whose rejections use our error shape instead of axum's plain text.
+//! A JSON extractor whose rejections use our error shape instead of axum's plain text, and
+//! which refuses control characters in any string before the handler sees the body
+//! ([`crate::text`]).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -21,10 +23,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(map_rejection(rejection)),
-        }
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(map_rejection(rejection)),
+        };
+        crate::text::check_json(&value)?;
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            ApiError::Unprocessable(format!("Failed to deserialize the JSON body: {e}"))
+        })
     }
 }
 

@@ -18,13 +18,16 @@ pub mod login_limit;
 pub mod metrics;
 pub mod migrations;
 pub mod openapi;
+pub mod passwords;
 pub mod principal;
 pub mod rate_limit;
 pub mod resumes;
 pub mod roles;
 mod routes;
 pub mod sessions;
+pub mod text;
 pub mod time;
+pub mod transcript;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +37,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
@@ -53,6 +57,8 @@ struct Inner {
     config: Config,
     db: Db,
     login_limiter: login_limit::LoginLimiter,
+    register_limiter: Option<login_limit::LoginLimiter>,
+    hasher: passwords::Hasher,
     rate_limits: rate_limit::RateLimits,
 }
 
@@ -62,9 +68,16 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 login_limiter: login_limit::LoginLimiter::new(config.login_attempts_per_minute),
+                register_limiter: (config.registrations_per_minute > 0)
+                    .then(|| login_limit::LoginLimiter::new(config.registrations_per_minute)),
+                hasher: passwords::Hasher::new(
+                    config.password_hash_concurrency,
+                    config.password_hash_queue,
+                ),
                 rate_limits: rate_limit::RateLimits::new(
                     config.rate_limit_user_per_minute,
                     config.rate_limit_key_per_minute,
+                    config.rate_limit_anonymous_per_minute,
                 ),
                 config,
                 db,
@@ -81,6 +94,16 @@ impl AppState {
     /// The login-attempt limiter.
     pub fn login_limiter(&self) -> &login_limit::LoginLimiter {
         &self.inner.login_limiter
+    }
+
+    /// The limit on registrations per client address, if any.
+    pub fn register_limiter(&self) -> Option<&login_limit::LoginLimiter> {
+        self.inner.register_limiter.as_ref()
+    }
+
+    /// The bounded password hasher.
+    pub fn hasher(&self) -> &passwords::Hasher {
+        &self.inner.hasher
     }
 
     /// The per-user and per-key request limits.
@@ -117,20 +140,29 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::roles::router())
         .merge(routes::statistics::router())
         .merge(routes::users::router());
-    let api = api.layer(axum::middleware::from_fn(rate_limit::headers));
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        rate_limit::headers,
+    ));
     Router::new()
         .merge(routes::health::router())
         .merge(openapi::router())
         .merge(routes::docs::router())
-        .merge(request_metrics.router())
+        .merge(request_metrics.router(config.metrics_token().to_owned()))
         .nest("/api/v1", api)
         .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed)
+        .layer(axum::middleware::from_fn(text::reject_control_in_uri))
         .layer(axum::middleware::from_fn_with_state(
             request_metrics,
             metrics::record,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        // No response may be sniffed into another type (a resume PDF rendered as HTML).
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http())
@@ -144,9 +176,12 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

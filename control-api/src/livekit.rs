@@ -50,6 +50,31 @@ pub async fn open_room(config: &Config, room: &str, metadata: &str) -> Result<St
     dispatch(config, room, metadata).await
 }
 
+/// Deletes `room`, which disconnects everyone in it (candidate, agent, observers). Best effort:
+/// the interview's own state change has already happened and must not fail because LiveKit is
+/// unreachable, so a failure is logged; a participant who rejoins later with a token still in
+/// its TTL is removed by the webhook receiver.
+pub async fn close_room(config: &Config, room: &str) {
+    let host = http_url(&config.livekit_url);
+    let rooms =
+        RoomClient::with_api_key(&host, &config.livekit_api_key, &config.livekit_api_secret)
+            .with_request_timeout(Duration::from_secs(10));
+    if let Err(err) = rooms.delete_room(room).await {
+        tracing::warn!(error = %err, room, "LiveKit room deletion failed");
+    }
+}
+
+/// Removes one participant from `room` (best effort, logged on failure).
+pub async fn remove_participant(config: &Config, room: &str, identity: &str) {
+    let host = http_url(&config.livekit_url);
+    let rooms =
+        RoomClient::with_api_key(&host, &config.livekit_api_key, &config.livekit_api_secret)
+            .with_request_timeout(Duration::from_secs(10));
+    if let Err(err) = rooms.remove_participant(room, identity).await {
+        tracing::warn!(error = %err, room, "LiveKit participant removal failed");
+    }
+}
+
 /// Asks LiveKit to dispatch the configured agent into `room`; returns the dispatch id.
 pub async fn dispatch(config: &Config, room: &str, metadata: &str) -> Result<String, ApiError> {
     let host = http_url(&config.livekit_url);

@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latencies by method, route template and status,
-//! rendered in the text exposition format at `/metrics`.
+//! rendered in the text exposition format at `/metrics` for scrapers that present the metrics
+//! token (`METRICS_TOKEN`, else `SERVICE_TOKEN`) as a bearer credential.
 //!
 //! Each [`crate::app`] owns its own registry (no process-global state), so tests and several
 //! apps in one process never see each other's numbers. Routes are labelled by their template
@@ -98,15 +99,24 @@ impl Metrics {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// `/metrics`, for merging into the app's router.
-    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+    /// `/metrics`, for merging into the app's router; scrapes must present
+    /// `Authorization: Bearer <token>`.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self, token: String) -> Router<S> {
         Router::new()
             .route("/metrics", get(scrape))
-            .with_state(self.clone())
+            .with_state((self.clone(), Arc::<str>::from(token)))
     }
 }
 
-async fn scrape(State(metrics): State<Metrics>) -> Response {
+async fn scrape(
+    State((metrics, token)): State<(Metrics, Arc<str>)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let presented = crate::auth::bearer(&headers).unwrap_or_default();
+    if token.is_empty() || !crate::auth::same_secret(presented.as_bytes(), token.as_bytes()) {
+        return crate::error::ApiError::Unauthorized("a metrics token is required".to_owned())
+            .into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,

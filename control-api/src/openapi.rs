@@ -108,6 +108,7 @@ pub const UNDOCUMENTED: &[&str] = &["/openapi.json", "/docs", "/metrics"];
         crate::routes::internal::AgentContext,
         crate::routes::internal::AgentState,
         crate::routes::internal::Turn,
+        crate::transcript::TranscriptTurn,
         crate::routes::internal::AgentEvent,
         crate::routes::internal::AgentReport,
         crate::resumes::ParsedResume,

@@ -62,41 +62,36 @@ impl FromRequestParts<AppState> for Principal {
             if !user.is_active {
                 return Err(ApiError::BadRequest("inactive user".to_owned()));
             }
-            return limited(
-                parts,
-                state,
-                Self {
-                    user,
-                    via: Via::ApiKey(key_id),
-                },
-            );
+            let via = Via::ApiKey(key_id);
+            limited(parts, state, &user.id, &via)?;
+            return Ok(Self { user, via });
         }
+        // The session path: `CurrentUser` has counted the request against the user's limit.
         let current = CurrentUser::from_request_parts(parts, state).await?;
-        limited(
-            parts,
-            state,
-            Self {
-                user: current.user,
-                via: Via::Session,
-            },
-        )
+        Ok(Self {
+            user: current.user,
+            via: Via::Session,
+        })
     }
 }
 
-/// Counts the request against the principal's rate limit; 429 when exhausted.
-fn limited(parts: &Parts, state: &AppState, principal: Principal) -> Result<Principal, ApiError> {
-    let Some(info) = state
-        .rate_limits()
-        .check(&principal.user.id, &principal.via)
-    else {
-        return Ok(principal);
+/// Counts a request of `user_id` made `via` a session or key against its rate limit and leaves
+/// the decision for the headers; 429 when exhausted.
+pub(crate) fn limited(
+    parts: &Parts,
+    state: &AppState,
+    user_id: &str,
+    via: &Via,
+) -> Result<(), ApiError> {
+    let Some(info) = state.rate_limits().check(user_id, via) else {
+        return Ok(());
     };
     if let Some(slot) = parts.extensions.get::<crate::rate_limit::RateSlot>() {
         slot.set(info);
     }
     match info.retry_after {
         Some(secs) => Err(ApiError::TooManyRequests(secs)),
-        None => Ok(principal),
+        None => Ok(()),
     }
 }
 
@@ -109,16 +104,7 @@ fn api_key_secret(parts: &Parts) -> Result<Option<String>, ApiError> {
             .trim();
         return Ok(Some(secret.to_owned()));
     }
-    let bearer = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    Ok(bearer
+    Ok(crate::auth::bearer(&parts.headers)
         .filter(|token| token.starts_with("sk_"))
         .map(str::to_owned))
 }

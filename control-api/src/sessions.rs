@@ -1,4 +1,8 @@
 //! Refresh-token rotation and access-token revocation, written once for both backends.
+//!
+//! Each login starts a *family*; every refresh token rotated from it joins the family. A token
+//! presented again after it was rotated (a stolen copy, or the thief racing the owner) revokes
+//! the whole family, so whoever holds the newest token must log in again.
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -22,18 +26,26 @@ fn hash(token: &str) -> String {
         .collect()
 }
 
-/// Stores `token` for `user_id`, valid until `expires_at` (Unix seconds).
+/// A new family id, for the first refresh token of a login.
+pub fn new_family() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Stores `token` for `user_id` in `family`, valid until `expires_at` (Unix seconds).
 pub async fn store_refresh(
     db: &Db,
     user_id: &str,
+    family: &str,
     token: &str,
     expires_at: u64,
 ) -> Result<(), ApiError> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(hash(token))
     .bind(user_id)
+    .bind(family)
     .bind(secs(expires_at))
     .bind(crate::time::now_rfc3339())
     .execute(db.pool())
@@ -42,8 +54,13 @@ pub async fn store_refresh(
     Ok(())
 }
 
-/// Consumes a refresh token: revokes it and returns its user, exactly once per token.
-pub async fn consume_refresh(db: &Db, token: &str, now: u64) -> Result<Option<String>, ApiError> {
+/// Consumes a refresh token: revokes it and returns its user and family, exactly once per
+/// token. A token that was already used revokes its whole family and answers `None`.
+pub async fn consume_refresh(
+    db: &Db,
+    token: &str,
+    now: u64,
+) -> Result<Option<(String, String)>, ApiError> {
     let token_hash = hash(token);
     let done = sqlx::query(
         "UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = $1 AND revoked = 0 AND expires_at > $2",
@@ -53,15 +70,29 @@ pub async fn consume_refresh(db: &Db, token: &str, now: u64) -> Result<Option<St
     .execute(db.pool())
     .await
     .map_err(internal)?;
-    if done.rows_affected() != 1 {
+    let row = sqlx::query(
+        "SELECT user_id, COALESCE(family_id, token_hash) AS family FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(&token_hash)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?;
+    let Some(row) = row else {
         return Ok(None);
+    };
+    let user_id: String = row.try_get("user_id").map_err(internal)?;
+    let family: String = row.try_get("family").map_err(internal)?;
+    if done.rows_affected() == 1 {
+        return Ok(Some((user_id, family)));
     }
-    let row = sqlx::query("SELECT user_id FROM refresh_tokens WHERE token_hash = $1")
-        .bind(&token_hash)
-        .fetch_one(db.pool())
+    // Known but revoked or expired: a replay. Nothing of this family may be used again.
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = $1")
+        .bind(&family)
+        .execute(db.pool())
         .await
         .map_err(internal)?;
-    Ok(Some(row.try_get("user_id").map_err(internal)?))
+    tracing::warn!("a rotated refresh token was presented again; its family is revoked");
+    Ok(None)
 }
 
 /// Logout: blocks the access token `jti` and revokes every refresh token of the user.

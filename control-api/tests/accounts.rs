@@ -112,7 +112,13 @@ backend_tests! {
         let reply = send_to(&state, post_json("/api/v1/auth/login",
             &json!({"username": "victim@example.com' --", "password": "x"}))).await;
         assert_error(&reply, StatusCode::UNAUTHORIZED);
-        let weird = "x'); DROP TABLE users; --@example.com";
+        // Not an address (spaces, parentheses): refused before it reaches SQL.
+        let malformed = "x'); DROP TABLE users; --@example.com";
+        let reply = send_to(&state, post_json("/api/v1/auth/register",
+            &json!({"email": malformed, "password": "securepassword"}))).await;
+        assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY);
+        // A valid address with quotes and dashes in it is stored as plain data.
+        let weird = "O'Drop--Table'x@Example.com";
         let reply = send_to(&state, post_json("/api/v1/auth/register",
             &json!({"email": weird, "password": "securepassword"}))).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);

@@ -10,9 +10,11 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 async fn call(app: &Router, method: &str, uri: &str) -> (StatusCode, String, String) {
+    // The default metrics token is the service token.
     let request = Request::builder()
         .method(method)
         .uri(uri)
+        .header("authorization", "Bearer dev-service-token")
         .body(Body::empty())
         .expect("valid request");
     let response = app.clone().oneshot(request).await.expect("infallible");

@@ -83,6 +83,7 @@ NO_COLOR=1 RUST_LOG=info BIND=127.0.0.1:0 \
   DATABASE_URL="sqlite://$work/api.db?mode=rwc" \
   JWT_SECRET="schemathesis-$RANDOM$RANDOM" \
   LOGIN_ATTEMPTS_PER_MINUTE=100000 RATE_LIMIT_USER_PER_MINUTE=0 RATE_LIMIT_KEY_PER_MINUTE=0 \
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE=0 REGISTRATIONS_PER_MINUTE=0 \
   LIVEKIT_URL="ws://127.0.0.1:$lk_http" LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET="$livekit_secret" \
   SERVICE_TOKEN="$service_token" \
   "$bin" >"$work/server.log" 2>&1 &
@@ -104,7 +105,7 @@ done
 base="http://$addr"
 
 email="schemathesis@example.com"
-password="schemathesis-password"
+password="correct-horse-battery-staple"
 curl -fsS -H 'content-type: application/json' \
   -d "{\"email\":\"$email\",\"password\":\"$password\"}" "$base/api/v1/auth/register" >/dev/null
 token=$(curl -fsS -H 'content-type: application/json' \

@@ -33,21 +33,25 @@ pub struct Resume {
 const COLUMNS: &str =
     "id, user_id, filename, content_type, size_bytes, sha256, parsed, created_at, updated_at";
 
-/// Stores a new resume in one statement.
+/// Stores a new resume in one statement, unless the account's resumes would then take more
+/// than `quota` bytes (checked in that statement): 413 then.
 pub async fn insert(
     db: &Db,
     user_id: &str,
     filename: &str,
     bytes: &[u8],
     parsed: &ParsedResume,
+    quota: u64,
 ) -> Result<Resume, ApiError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = crate::time::now_rfc3339();
     let sha256 = hex(&Sha256::digest(bytes));
     let size = i64::try_from(bytes.len()).map_err(|e| ApiError::Internal(e.into()))?;
-    sqlx::query(
+    let quota = i64::try_from(quota).unwrap_or(i64::MAX);
+    let done = sqlx::query(
         "INSERT INTO resumes (id, user_id, filename, content_type, size_bytes, sha256, content, \
-         parsed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         parsed, created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 \
+         WHERE (SELECT COALESCE(SUM(size_bytes), 0) FROM resumes WHERE user_id = $2) + $5 <= $10",
     )
     .bind(&id)
     .bind(user_id)
@@ -58,9 +62,15 @@ pub async fn insert(
     .bind(bytes.to_vec())
     .bind(to_json(parsed)?)
     .bind(&now)
+    .bind(quota)
     .execute(db.pool())
     .await
     .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::QuotaExceeded(format!(
+            "resume storage quota of {quota} bytes reached: delete resumes you no longer need"
+        )));
+    }
     get(db, user_id, &id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("inserted resume vanished")))

@@ -10,7 +10,7 @@ use crate::accounts::{self, NewUser, User};
 use crate::auth::{self, CurrentUser};
 use crate::error::ApiError;
 use crate::json::Json;
-use crate::sessions;
+use crate::{passwords, sessions};
 
 /// Body of `POST /auth/register` (seed 003).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -20,7 +20,8 @@ pub struct RegisterRequest {
     pub email: String,
     #[schema(min_length = 8, max_length = 128)]
     pub password: String,
-    #[schema(min_length = 1, max_length = 64)]
+    /// 3 to 64 letters, digits, `.`, `_` or `-`; never `@`. Stored lowercased.
+    #[schema(min_length = 3, max_length = 64, pattern = "^[^@\\s]+$")]
     pub username: Option<String>,
     #[schema(max_length = 200)]
     pub full_name: Option<String>,
@@ -65,34 +66,43 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The new user", body = crate::openapi::User),
         (status = 400, description = "Bad JSON, or email or username taken", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Missing fields, wrong types or invalid values", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body over the size limit", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Missing fields, wrong types, invalid values, control characters or a weak password", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Password hashing at capacity; retry after `Retry-After` seconds", body = crate::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn register(
     State(state): State<AppState>,
-    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
+    request: Request,
 ) -> Result<Json<User>, ApiError> {
+    if let Some(limiter) = state.register_limiter() {
+        limiter
+            .check(
+                &crate::rate_limit::client_address(&request),
+                std::time::Instant::now(),
+            )
+            .map_err(|retry| ApiError::TooManyRequests(retry.as_secs()))?;
+    }
+    let Json(body) =
+        Json::<serde_json::Map<String, serde_json::Value>>::from_request(request, &state).await?;
     let body: RegisterRequest = super::from_object(body)?;
-    let email = body.email.trim().to_lowercase();
-    check_len("email", &email, 3, 254)?;
-    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-        return Err(ApiError::Unprocessable(
-            "email is not a valid address".to_owned(),
-        ));
-    }
-    check_len("password", &body.password, 8, 128)?;
-    if let Some(name) = &body.username {
-        check_len("username", name, 1, 64)?;
-    }
+    let email = accounts::normalize_email("email", &body.email)?;
+    let username = body
+        .username
+        .as_deref()
+        .map(accounts::normalize_username)
+        .transpose()?;
+    passwords::check_strength(&body.password, &email, username.as_deref())?;
     if let Some(name) = &body.full_name {
         check_len("full_name", name, 0, 200)?;
     }
-    let hashed_password = auth::hash_password(body.password).await?;
+    let hashed_password = state.hasher().hash(body.password).await?;
     let user = accounts::insert(
         state.db(),
         &NewUser {
             email: &email,
-            username: body.username.as_deref(),
+            username: username.as_deref(),
             full_name: body.full_name.as_deref(),
             hashed_password: &hashed_password,
         },
@@ -114,8 +124,10 @@ pub(crate) async fn register(
         (status = 200, description = "Access and refresh token", body = TokenResponse),
         (status = 400, description = "Bad body or inactive user", body = crate::openapi::ErrorBody),
         (status = 401, description = "Incorrect email or password", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Missing fields or wrong types", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body over the size limit", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Missing fields, wrong types or control characters", body = crate::openapi::ErrorBody),
         (status = 429, description = "Too many login attempts", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Password hashing at capacity; retry after `Retry-After` seconds", body = crate::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn login(
@@ -128,10 +140,16 @@ pub(crate) async fn login(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let body: LoginRequest = if is_form {
-        Form::<LoginRequest>::from_request(request, &state)
+        let form = Form::<LoginRequest>::from_request(request, &state)
             .await
-            .map_err(|e| ApiError::Unprocessable(e.body_text()))?
-            .0
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                _ => ApiError::Unprocessable(e.body_text()),
+            })?
+            .0;
+        crate::text::check("username", &form.username)?;
+        crate::text::check("password", &form.password)?;
+        form
     } else {
         let map = Json::<serde_json::Map<String, serde_json::Value>>::from_request(request, &state)
             .await?
@@ -147,16 +165,22 @@ pub(crate) async fn login(
         .login_limiter()
         .check(&login, std::time::Instant::now())
         .map_err(|retry| ApiError::TooManyRequests(retry.as_secs()))?;
-    let Some((user, hash)) = accounts::credentials(state.db(), &login).await? else {
+    // An unknown login is verified against a dummy hash: the answer takes as long either way.
+    let found = accounts::credentials(state.db(), &login).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let matched = state.hasher().verify(body.password, hash).await?;
+    let Some(user) = user.filter(|_| matched) else {
         return Err(wrong());
     };
-    if !auth::verify_password(body.password, hash).await? {
-        return Err(wrong());
-    }
     if !user.is_active {
         return Err(ApiError::BadRequest("inactive user".to_owned()));
     }
-    Ok(Json(issue_pair(&state, &user.id).await?))
+    Ok(Json(
+        issue_pair(&state, &user.id, &sessions::new_family()).await?,
+    ))
 }
 
 /// Body of `POST /auth/refresh-token`.
@@ -181,7 +205,7 @@ pub struct Message {
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
         (status = 400, description = "Bad JSON or inactive user", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Invalid, used or expired refresh token", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid, used or expired refresh token (a used one revokes its whole family)", body = crate::openapi::ErrorBody),
         (status = 422, description = "Missing fields or wrong types", body = crate::openapi::ErrorBody),
     )
 )]
@@ -195,7 +219,7 @@ pub(crate) async fn refresh(
         return Err(invalid());
     }
     let now = crate::time::unix_now();
-    let user_id = sessions::consume_refresh(state.db(), &body.refresh_token, now)
+    let (user_id, family) = sessions::consume_refresh(state.db(), &body.refresh_token, now)
         .await?
         .ok_or_else(invalid)?;
     let user = accounts::by_id(state.db(), &user_id)
@@ -204,7 +228,7 @@ pub(crate) async fn refresh(
     if !user.is_active {
         return Err(ApiError::BadRequest("inactive user".to_owned()));
     }
-    Ok(Json(issue_pair(&state, &user.id).await?))
+    Ok(Json(issue_pair(&state, &user.id, &family).await?))
 }
 
 /// Revokes the presented access token and the user's refresh tokens.
@@ -217,6 +241,7 @@ pub(crate) async fn refresh(
         (status = 200, description = "Logged out", body = Message),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ErrorBody),
         (status = 400, description = "Inactive user", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn logout(
@@ -235,10 +260,14 @@ pub(crate) async fn logout(
     }))
 }
 
-async fn issue_pair(state: &AppState, user_id: &str) -> Result<TokenResponse, ApiError> {
+async fn issue_pair(
+    state: &AppState,
+    user_id: &str,
+    family: &str,
+) -> Result<TokenResponse, ApiError> {
     let refresh_token = sessions::new_refresh_token();
     let expires_at = crate::time::unix_now() + state.config().refresh_token_ttl_secs;
-    sessions::store_refresh(state.db(), user_id, &refresh_token, expires_at).await?;
+    sessions::store_refresh(state.db(), user_id, family, &refresh_token, expires_at).await?;
     Ok(TokenResponse {
         access_token: auth::issue_access_token(state, user_id)?,
         refresh_token,
@@ -257,6 +286,7 @@ async fn issue_pair(state: &AppState, user_id: &str) -> Result<TokenResponse, Ap
         (status = 200, description = "The caller", body = crate::openapi::User),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ErrorBody),
         (status = 400, description = "Inactive user", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn me(current: CurrentUser) -> Json<User> {

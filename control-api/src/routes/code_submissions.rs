@@ -7,10 +7,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::AppState;
-use crate::agent_store::{self, Log};
 use crate::error::ApiError;
 use crate::interviews;
 use crate::json::Json;
@@ -92,11 +90,17 @@ pub(crate) async fn submit_code(
     if interview.status == "completed" {
         return Err(ApiError::BadRequest("interview is completed".to_owned()));
     }
-    let turn = json!({
-        "role": "candidate", "text": "", "code": body.code, "language": body.language,
-        "at": crate::time::now_rfc3339(),
-    });
-    agent_store::append(state.db(), &interview.id, Log::Transcript, turn, None).await?;
+    crate::transcript::append(
+        state.db(),
+        &interview.id,
+        &crate::transcript::NewTurn {
+            role: crate::transcript::Speaker::Candidate,
+            text: "",
+            code: Some(&body.code),
+            language: Some(&body.language),
+        },
+    )
+    .await?;
     Ok(Json(CodeSubmitted {
         message: "Code submitted successfully",
         execution_result: None,

@@ -24,21 +24,9 @@ impl FromRequestParts<AppState> for Service {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default()
-            .as_bytes();
+        let presented = crate::auth::bearer(&parts.headers).unwrap_or_default();
         let expected = state.config().service_token.as_bytes();
-        let same = presented.len() == expected.len()
-            && presented
-                .iter()
-                .zip(expected)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if expected.is_empty() || !same {
+        if expected.is_empty() || !crate::auth::same_secret(presented.as_bytes(), expected) {
             return Err(ApiError::Unauthorized("invalid service token".to_owned()));
         }
         Ok(Self)
@@ -67,8 +55,7 @@ pub struct AgentState {
     pub status: String,
     pub phase: String,
     pub dispatch_count: i64,
-    #[schema(value_type = Vec<Object>)]
-    pub transcript: Value,
+    pub transcript: Vec<crate::transcript::TranscriptTurn>,
     #[schema(value_type = Vec<Object>)]
     pub events: Value,
     /// The final report, null until the agent sends one.
@@ -182,7 +169,8 @@ pub(crate) async fn agent_state(
 ) -> Result<Json<AgentState>, ApiError> {
     let id = path_id(id)?;
     let (owner, interview) = load(&state, &id).await?;
-    let (transcript, report) = interviews::progress(state.db(), &owner, &id).await?;
+    let report = interviews::report(state.db(), &owner, &id).await?;
+    let transcript = crate::transcript::list(state.db(), &id).await?;
     Ok(Json(AgentState {
         status: interview.status,
         phase: interview.phase,
@@ -197,7 +185,7 @@ pub(crate) async fn agent_state(
 #[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/transcript", operation_id = "agent_transcript", tag = "internal",
     security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = Turn,
     responses((status = 200, description = "Stored; the transcript's length", body = Object),
-        (status = 400, description = "Bad JSON or transcript full", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Bad JSON or transcript full (5000 turns or 1 MiB)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
         (status = 422, description = "Invalid turn", body = crate::openapi::ErrorBody)))]
@@ -209,22 +197,21 @@ pub(crate) async fn transcript(
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(id)?;
     let turn: Turn = super::from_object(body)?;
-    if !matches!(turn.role.as_str(), "interviewer" | "candidate")
-        || turn.text.chars().count() > 10_000
-        || turn
-            .code
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > 50_000)
-    {
-        return Err(ApiError::Unprocessable(
-            "role must be interviewer or candidate, text at most 10000 and code 50000 characters"
-                .to_owned(),
-        ));
-    }
-    let mut item = json!(turn);
-    item["at"] = json!(crate::time::now_rfc3339());
-    let n = agent_store::append(state.db(), &id, Log::Transcript, item, None).await?;
-    Ok(Json(json!({ "turn_count": n })))
+    let role = crate::transcript::Speaker::parse(&turn.role).ok_or_else(|| {
+        ApiError::Unprocessable("role must be interviewer or candidate".to_owned())
+    })?;
+    let n = crate::transcript::append(
+        state.db(),
+        &id,
+        &crate::transcript::NewTurn {
+            role,
+            text: &turn.text,
+            code: turn.code.as_deref(),
+            language: None,
+        },
+    )
+    .await?;
+    Ok(Json(json!({ "turn_count": n, "turn": n })))
 }
 
 /// Records a metric sample, a nudge, or a phase change.

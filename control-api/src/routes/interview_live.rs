@@ -25,6 +25,10 @@ pub struct StartResponse {
     pub token: String,
     /// LiveKit server URL.
     pub url: String,
+    /// Whether this call dispatched the agent: only the first start does.
+    pub dispatched: bool,
+    /// Agent dispatches so far (the first start's plus re-dispatches after a worker died).
+    pub dispatch_count: i64,
 }
 
 /// A token for one more participant (seed 003).
@@ -43,14 +47,12 @@ pub struct InterviewState {
     pub status: String,
     pub phase: String,
     pub turn_count: usize,
-    /// Transcript turns in order: `{role, text}`, plus `code` and `language` on submissions.
-    #[schema(value_type = Vec<Object>)]
-    pub conversation_history: Vec<serde_json::Value>,
+    /// Transcript turns in order, numbered from 1.
+    pub conversation_history: Vec<crate::transcript::TranscriptTurn>,
     /// The interviewer's questions, in order.
     pub questions_asked: Vec<String>,
     /// The turns that carried code, in order.
-    #[schema(value_type = Vec<Object>)]
-    pub code_submissions: Vec<serde_json::Value>,
+    pub code_submissions: Vec<crate::transcript::TranscriptTurn>,
 }
 
 /// The completed interview plus seed 000's `interview_id` and `feedback`.
@@ -117,7 +119,7 @@ fn ttl(interview: &Interview) -> Duration {
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Interview id")),
     responses(
-        (status = 200, description = "Room open, agent dispatched", body = StartResponse),
+        (status = 200, description = "Room open, agent dispatched (by the first call only)", body = StartResponse),
         (status = 400, description = "Interview is completed", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such interview of the caller", body = crate::openapi::ErrorBody),
@@ -133,9 +135,19 @@ pub(crate) async fn start(
     let id = path_id(id)?;
     let interview = owned(&state, &principal, &id).await?;
     not_completed(&interview)?;
-    let metadata = serde_json::json!({ "interview_id": interview.id }).to_string();
-    crate::livekit::open_room(state.config(), &interview.room_name, &metadata).await?;
-    interviews::mark(state.db(), &principal.user.id, &id, "in_progress", true).await?;
+    // Only the first start opens the room and dispatches the agent; a repeated or concurrent
+    // start answers with the same room and identity and dispatches nothing.
+    let dispatched = interviews::claim_start(state.db(), &principal.user.id, &id).await?;
+    if dispatched {
+        let metadata = serde_json::json!({ "interview_id": interview.id }).to_string();
+        if let Err(err) =
+            crate::livekit::open_room(state.config(), &interview.room_name, &metadata).await
+        {
+            interviews::release_start(state.db(), &principal.user.id, &id).await?;
+            return Err(err);
+        }
+    }
+    let interview = owned(&state, &principal, &id).await?;
     let name = interview
         .candidate_name
         .clone()
@@ -152,6 +164,8 @@ pub(crate) async fn start(
         room_name: interview.room_name,
         token,
         url: state.config().livekit_url.clone(),
+        dispatched,
+        dispatch_count: interview.dispatch_count,
     }))
 }
 
@@ -221,21 +235,15 @@ pub(crate) async fn state(
 ) -> Result<Json<InterviewState>, ApiError> {
     let id = path_id(id)?;
     let interview = owned(&state, &principal, &id).await?;
-    let (transcript, _) = interviews::progress(state.db(), &principal.user.id, &id).await?;
-    let conversation = match transcript {
-        serde_json::Value::Array(turns) => turns,
-        _ => Vec::new(),
-    };
+    let conversation = crate::transcript::list(state.db(), &interview.id).await?;
     let questions_asked = conversation
         .iter()
-        .filter(|t| t["role"] == "interviewer")
-        .filter_map(|t| t["text"].as_str())
-        .filter(|text| text.trim_end().ends_with('?'))
-        .map(str::to_owned)
+        .filter(|t| t.role == "interviewer" && t.text.trim_end().ends_with('?'))
+        .map(|t| t.text.clone())
         .collect();
     let code_submissions = conversation
         .iter()
-        .filter(|t| t["code"].is_string())
+        .filter(|t| t.code.is_some())
         .cloned()
         .collect();
     Ok(Json(InterviewState {
@@ -270,10 +278,15 @@ pub(crate) async fn complete(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<CompletedInterview>, ApiError> {
     let id = path_id(id)?;
-    owned(&state, &principal, &id).await?;
-    interviews::mark(state.db(), &principal.user.id, &id, "completed", false).await?;
+    let before = owned(&state, &principal, &id).await?;
+    interviews::mark_completed(state.db(), &principal.user.id, &id).await?;
+    if before.dispatch_count > 0 {
+        // Everyone leaves the room now; tokens still within their TTL are refused on rejoin
+        // by the webhook receiver.
+        crate::livekit::close_room(state.config(), &before.room_name).await;
+    }
     let interview = owned(&state, &principal, &id).await?;
-    let (_, feedback) = interviews::progress(state.db(), &principal.user.id, &id).await?;
+    let feedback = interviews::report(state.db(), &principal.user.id, &id).await?;
     Ok(Json(CompletedInterview {
         interview_id: interview.id.clone(),
         interview,
@@ -303,7 +316,7 @@ pub(crate) async fn report(
 ) -> Result<Json<InterviewReport>, ApiError> {
     let id = path_id(id)?;
     let interview = owned(&state, &principal, &id).await?;
-    let (_, report) = interviews::progress(state.db(), &principal.user.id, &id).await?;
+    let report = interviews::report(state.db(), &principal.user.id, &id).await?;
     Ok(Json(InterviewReport {
         interview_id: interview.id,
         status: interview.status,

@@ -158,7 +158,13 @@ pub(crate) async fn remove(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Message>, ApiError> {
     let id = path_id(id)?;
+    let interview = interviews::by_id(state.db(), &principal.user.id, &id)
+        .await?
+        .ok_or_else(interviews::not_found)?;
     interviews::delete(state.db(), &principal.user.id, &id).await?;
+    if interview.dispatch_count > 0 {
+        crate::livekit::close_room(state.config(), &interview.room_name).await;
+    }
     Ok(Json(Message {
         message: "Interview deleted successfully",
     }))

@@ -81,6 +81,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "The parsed resume", body = ParsedResume),
         (status = 400, description = "Not a PDF, empty, over 10 MB, or not multipart", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The account's resume storage quota would be exceeded", body = crate::openapi::ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
         (status = 422, description = "Encrypted, corrupt, truncated, or without a text layer", body = crate::openapi::ErrorBody),
     )
@@ -105,6 +106,7 @@ pub(crate) async fn parse(
         (status = 201, description = "The stored resume", body = Resume),
         (status = 400, description = "Not a PDF, empty, over 10 MB, or not multipart", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The account's resume storage quota would be exceeded", body = crate::openapi::ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
         (status = 422, description = "Encrypted, corrupt, truncated, or without a text layer", body = crate::openapi::ErrorBody),
     )
@@ -122,6 +124,7 @@ pub(crate) async fn upload(
         &upload.filename,
         &bytes,
         &parsed,
+        state.config().resume_quota_bytes,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(resume)))

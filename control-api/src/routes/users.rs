@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The updated user", body = crate::openapi::User),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
         (status = 400, description = "Bad JSON or inactive user", body = crate::openapi::ErrorBody),
         (status = 403, description = "Only a superuser may change is_active", body = crate::openapi::ErrorBody),
         (status = 422, description = "Wrong types or invalid values", body = crate::openapi::ErrorBody),

@@ -1,7 +1,8 @@
 //! `POST /livekit/webhook`: LiveKit's webhooks, verified with livekit-api's receiver (JWT over
 //! the API secret carrying the body's SHA-256). Participant joins and leaves and the room's end
 //! go on the interview's event log; when the agent leaves an unfinished interview, the agent is
-//! dispatched again and that is recorded too.
+//! dispatched again and that is recorded too. A participant joining an interview that is over
+//! (completed or deleted) is removed from the room.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -62,12 +63,25 @@ pub(crate) async fn receive(
     let Some(room) = event.room.as_ref() else {
         return Ok(accepted());
     };
-    let Some((id, status)) = agent_store::by_room(state.db(), &room.name).await? else {
-        return Ok(accepted());
-    };
     let participant = event.participant.as_ref();
     let identity = participant.map(|p| p.identity.clone());
     let is_agent = participant.is_some_and(|p| p.kind() == Kind::Agent);
+    let found = agent_store::by_room(state.db(), &room.name).await?;
+    // Someone joined an interview that is over (completed, or deleted: its room name is ours
+    // but no interview holds it) with a token that has not expired yet: they are removed.
+    let over = match &found {
+        Some((_, status)) => status == "completed",
+        None => room.name.starts_with(crate::interviews::ROOM_PREFIX),
+    };
+    if event.event == "participant_joined"
+        && over
+        && let Some(identity) = &identity
+    {
+        crate::livekit::remove_participant(config, &room.name, identity).await;
+    }
+    let Some((id, status)) = found else {
+        return Ok(accepted());
+    };
     match event.event.as_str() {
         "room_finished" | "participant_joined" | "participant_left" => {
             let item = json!({"type": event.event, "identity": identity, "agent": is_agent,
