@@ -10,6 +10,7 @@ use axum::Router;
 use axum::routing::get;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::openapi::{OpenApi as Document, PathItem, RefOr};
 use utoipa::{Modify, OpenApi};
 
@@ -120,7 +121,7 @@ pub const UNDOCUMENTED: &[&str] = &["/openapi.json", "/docs", "/metrics"];
         crate::routes::resumes::ResumeUpdate,
         crate::routes::resumes::ResumePage,
     )),
-    modifiers(&BearerAuth, &Aliases, &Links),
+    modifiers(&BearerAuth, &Aliases, &CommonResponses, &Links),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "auth", description = "Registration, login, tokens"),
@@ -208,6 +209,60 @@ pub fn document_json() -> serde_json::Value {
 
 async fn openapi_json() -> Json<serde_json::Value> {
     Json(document_json())
+}
+
+/// The answers every `/api/v1` operation can give besides its own: 429 from the per-address
+/// limit (requests without accepted credentials) or the per-user and per-key limits, and 422
+/// for control characters in its path, query or body ([`crate::text`]). Added where an
+/// operation does not document them itself.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut Document) {
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let path_params = path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut op.responses.responses;
+                if !responses.contains_key("429") {
+                    responses.insert("429".to_owned(), error("Rate limit exceeded"));
+                }
+                let takes_text = path_params
+                    || op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if takes_text && !responses.contains_key("422") {
+                    responses.insert(
+                        "422".to_owned(),
+                        error("NUL or another control character in the path, query or body"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Declares the `bearer` security scheme the annotated paths refer to.

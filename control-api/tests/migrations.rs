@@ -191,3 +191,156 @@ async fn binary_migrates_from_another_directory_sqlite() {
 async fn binary_migrates_from_another_directory_postgres() {
     binary_migrates_from_another_directory(Backend::Postgres).await;
 }
+
+/// A database at migration 0020 with data the 0021 migration must carry over: a username
+/// shaped like an e-mail address, mixed-case usernames (two of which collide when lowercased),
+/// an interview with a JSON transcript (one turn with code), and a refresh token.
+async fn legacy_data_is_migrated(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    sqlx::any::install_default_drivers();
+    let dialect: Dialect = db.url.parse().expect("dialect");
+    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+    let mut before = sqlx::migrate::Migrator::new(folder(dialect))
+        .await
+        .expect("folder migrator");
+    before.migrations = std::borrow::Cow::Owned(
+        before
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 20)
+            .cloned()
+            .collect(),
+    );
+    before.run(&pool).await.expect("migrations up to 0020");
+    let now = "2026-01-01T00:00:00Z";
+    for (id, email, username) in [
+        ("u1", "victim@corp.example", None),
+        ("u2", "attacker@evil.example", Some("victim@corp.example")),
+        ("u3", "mixed@example.com", Some("MixedCase")),
+        ("u4", "dup1@example.com", Some("Dup")),
+        ("u5", "dup2@example.com", Some("DUP")),
+        ("u6", "lower@example.com", Some("plain")),
+    ] {
+        sqlx::query(
+            "INSERT INTO users (id, email, username, hashed_password, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'x', $4, $4)",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(username)
+        .bind(now)
+        .execute(&pool)
+        .await
+        .expect("legacy user");
+    }
+    let transcript = serde_json::json!([
+        {"role": "interviewer", "text": "Tell me about Rust?", "code": null, "at": "2026-01-01T00:00:01Z"},
+        {"role": "candidate", "text": "I like ownership.", "code": null, "at": "2026-01-01T00:00:02Z"},
+        {"role": "candidate", "text": "", "code": "fn main() {}", "language": "rust", "at": "2026-01-01T00:00:03Z"}
+    ])
+    .to_string();
+    sqlx::query(
+        "INSERT INTO interviews (id, user_id, title, language, duration_minutes, interview_config, \
+         status, room_name, phase, transcript, created_at, updated_at) \
+         VALUES ('i1', 'u1', 'T', 'en', 30, '{}', 'in_progress', 'interview-legacy', 'technical', $1, $2, $2)",
+    )
+    .bind(&transcript)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .expect("legacy interview");
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, user_id, expires_at, created_at) \
+         VALUES ('h1', 'u1', 9999999999, $1)",
+    )
+    .bind(now)
+    .execute(&pool)
+    .await
+    .expect("legacy refresh token");
+    pool.close().await;
+
+    let migrated = Db::connect(&db.url)
+        .await
+        .expect("the 0021 migration applies");
+    let usernames: Vec<(String, Option<String>)> =
+        sqlx::query("SELECT id, username FROM users ORDER BY id")
+            .fetch_all(migrated.pool())
+            .await
+            .expect("users")
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("id").expect("id"),
+                    r.try_get("username").expect("username"),
+                )
+            })
+            .collect();
+    let expected: Vec<(String, Option<String>)> = [
+        ("u1", None),
+        ("u2", None),
+        ("u3", Some("mixedcase")),
+        ("u4", None),
+        ("u5", None),
+        ("u6", Some("plain")),
+    ]
+    .into_iter()
+    .map(|(id, name)| (id.to_owned(), name.map(str::to_owned)))
+    .collect();
+    assert_eq!(usernames, expected);
+    let turns = control_api::transcript::list(&migrated, "i1")
+        .await
+        .expect("turns");
+    assert_eq!(turns.len(), 3);
+    assert_eq!(
+        turns.iter().map(|t| t.turn).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(turns[0].text, "Tell me about Rust?");
+    assert_eq!(turns[0].at, "2026-01-01T00:00:01Z");
+    assert_eq!(turns[2].code.as_deref(), Some("fn main() {}"));
+    assert_eq!(turns[2].language.as_deref(), Some("rust"));
+    let row = sqlx::query("SELECT turn_count, transcript_bytes FROM interviews WHERE id = 'i1'")
+        .fetch_one(migrated.pool())
+        .await
+        .expect("interview");
+    assert_eq!(row.try_get::<i64, _>("turn_count").expect("count"), 3);
+    let bytes = "Tell me about Rust?".len() + "I like ownership.".len() + "fn main() {}".len();
+    assert_eq!(
+        row.try_get::<i64, _>("transcript_bytes").expect("bytes"),
+        bytes as i64
+    );
+    // The next append continues the numbering.
+    let next = control_api::transcript::append(
+        &migrated,
+        "i1",
+        &control_api::transcript::NewTurn {
+            role: control_api::transcript::Speaker::Interviewer,
+            text: "Thanks.",
+            code: None,
+            language: None,
+        },
+    )
+    .await
+    .expect("append");
+    assert_eq!(next, 4);
+    let family: Option<String> =
+        sqlx::query("SELECT family_id FROM refresh_tokens WHERE token_hash = 'h1'")
+            .fetch_one(migrated.pool())
+            .await
+            .expect("token")
+            .try_get("family_id")
+            .expect("family");
+    assert_eq!(family.as_deref(), Some("h1"));
+    migrated.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn legacy_data_is_migrated_sqlite() {
+    legacy_data_is_migrated(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn legacy_data_is_migrated_postgres() {
+    legacy_data_is_migrated(Backend::Postgres).await;
+}
