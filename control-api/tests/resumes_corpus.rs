@@ -689,3 +689,23 @@ async fn field_accuracy_on_the_generated_corpus() {
         overall.ratio()
     );
 }
+
+// ----- the five reported cases, one by one ----------------------------------------------------
+
+#[test]
+fn iso_month_dates_keep_their_month() {
+    let parsed = parse(
+        "Jane Doe\nEXPERIENCE\nEngineer | Acme | 2019-03 – 2021-07\nGlobex\n\
+         Developer, 2016-11 - present\nEDUCATION\nStanford University, BSc in Physics, 2015-06",
+    );
+    let exp = &parsed.experiences;
+    assert_eq!(exp.len(), 2, "{exp:#?}");
+    assert_eq!(exp[0].start_date.as_deref(), Some("2019-03"));
+    assert_eq!(exp[0].end_date.as_deref(), Some("2021-07"));
+    assert_eq!(exp[1].start_date.as_deref(), Some("2016-11"));
+    assert_eq!(exp[1].end_date.as_deref(), Some("Present"));
+    assert_eq!(
+        parsed.education[0].graduation_date.as_deref(),
+        Some("2015-06")
+    );
+}
