@@ -709,3 +709,17 @@ fn iso_month_dates_keep_their_month() {
         Some("2015-06")
     );
 }
+
+#[test]
+fn names_in_scripts_without_case_are_found() {
+    for name in ["王小明", "田中 太郎", "김민준", "محمد علي", "Иван Петров"]
+    {
+        let parsed = parse(&format!(
+            "{name}\nname@example.com | +81 90-1234-5678\nEXPERIENCE\nEngineer | Acme | 2020 - 2022"
+        ));
+        assert_eq!(parsed.contact.name, name);
+        assert_eq!(parsed.contact.phone.as_deref(), Some("+81 90-1234-5678"));
+    }
+    // A lower-case first line is still no name.
+    assert_eq!(parse("curriculum vitae\nEXPERIENCE").contact.name, "");
+}
