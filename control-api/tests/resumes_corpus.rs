@@ -723,3 +723,28 @@ fn names_in_scripts_without_case_are_found() {
     // A lower-case first line is still no name.
     assert_eq!(parse("curriculum vitae\nEXPERIENCE").contact.name, "");
 }
+
+#[test]
+fn institutions_keep_the_part_after_their_comma() {
+    let parsed = parse(
+        "Jane Doe\nEDUCATION\nUniversity of California, Berkeley, BSc in Physics, 2015\n\
+         MSc in Mathematics, University of Maryland, College Park, 2017\n\
+         University of Wisconsin, Madison\nPhD in Computer Science 2021\n\
+         Stanford University, Stanford, CA | MBA | 2023",
+    );
+    let edu = &parsed.education;
+    assert_eq!(edu.len(), 4, "{edu:#?}");
+    assert_eq!(edu[0].institution, "University of California, Berkeley");
+    assert_eq!(edu[0].degree, "BSc");
+    assert_eq!(edu[0].field.as_deref(), Some("Physics"));
+    assert_eq!(edu[1].institution, "University of Maryland, College Park");
+    assert_eq!(edu[1].degree, "MSc");
+    assert_eq!(edu[2].institution, "University of Wisconsin, Madison");
+    assert_eq!(edu[2].graduation_date.as_deref(), Some("2021"));
+    // A state code ends the name (the town before it stays: it may name a campus).
+    assert_eq!(edu[3].institution, "Stanford University, Stanford");
+    assert_eq!(edu[3].degree, "MBA");
+    // A field after the institution is no part of its name.
+    let parsed = parse("EDUCATION\nUniversity of Toronto, Computer Science, BSc, 2015");
+    assert_eq!(parsed.education[0].institution, "University of Toronto");
+}

@@ -320,7 +320,10 @@ fn education(body: &[&str]) -> Vec<Education> {
         let line = bullet(line).unwrap_or(line);
         let dated = dates::split(line);
         let year = dated.end.or(dated.start);
-        let parts = split_parts(&dated.rest, &[" | ", ", ", " - ", " — ", " – ", "\t"]);
+        let parts: Vec<String> = split_parts(&dated.rest, &[" | ", " - ", " — ", " – ", "\t"])
+            .iter()
+            .flat_map(|part| join_institution_tails(split_parts(part, &[", "])))
+            .collect();
         let degree_at = parts
             .iter()
             .position(|p| !is_institution(p) && is_degree(p));
@@ -370,8 +373,78 @@ fn education(body: &[&str]) -> Vec<Education> {
         .collect()
 }
 
+/// Puts back the comma-separated tail of an institution's name (`University of California,
+/// Berkeley`): a short run of capitalised words following it that names no degree or field.
+fn join_institution_tails(parts: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(parts.len());
+    let mut after_institution = false;
+    for part in parts {
+        if after_institution
+            && continues_institution(&part)
+            && let Some(last) = out.last_mut()
+        {
+            last.push_str(", ");
+            last.push_str(&part);
+            continue;
+        }
+        after_institution = is_institution(&part);
+        out.push(part);
+    }
+    out
+}
+
+fn continues_institution(part: &str) -> bool {
+    const JOINING: [&str; 7] = ["of", "at", "de", "la", "the", "and", "&"];
+    let words: Vec<&str> = part.split_whitespace().collect();
+    let capital = |w: &&str| w.chars().next().is_some_and(char::is_uppercase);
+    // `CA`, `NY`, `UK`: a state or country code starts a location, not a campus.
+    let code =
+        words.len() == 1 && part.chars().count() <= 3 && part.chars().all(char::is_uppercase);
+    (1..=4).contains(&words.len())
+        && words.first().is_some_and(capital)
+        && words
+            .iter()
+            .all(|w| capital(w) || JOINING.contains(&w.to_lowercase().as_str()))
+        && !code
+        && !part.chars().any(char::is_numeric)
+        && !is_degree(part)
+        && !is_field(part)
+}
+
+/// Words that name a field of study (`Computer Science`), not a place.
+fn is_field(part: &str) -> bool {
+    const WORDS: [&str; 24] = [
+        "science",
+        "sciences",
+        "engineering",
+        "mathematics",
+        "math",
+        "physics",
+        "chemistry",
+        "biology",
+        "economics",
+        "business",
+        "administration",
+        "studies",
+        "arts",
+        "informatics",
+        "design",
+        "management",
+        "finance",
+        "law",
+        "medicine",
+        "statistics",
+        "psychology",
+        "history",
+        "philosophy",
+        "computing",
+    ];
+    part.split(|c: char| !c.is_alphanumeric())
+        .any(|w| WORDS.contains(&w.to_lowercase().as_str()))
+}
+
 fn is_institution(part: &str) -> bool {
-    const WORDS: [&str; 7] = [
+    const WORDS: [&str; 11] = [
         "university",
         "college",
         "institute",
@@ -379,6 +452,10 @@ fn is_institution(part: &str) -> bool {
         "academy",
         "polytechnic",
         "universidad",
+        "universität",
+        "université",
+        "universidade",
+        "università",
     ];
     let lower = part.to_lowercase();
     WORDS.iter().any(|w| lower.contains(w))
