@@ -748,3 +748,40 @@ fn institutions_keep_the_part_after_their_comma() {
     let parsed = parse("EDUCATION\nUniversity of Toronto, Computer Science, BSc, 2015");
     assert_eq!(parsed.education[0].institution, "University of Toronto");
 }
+
+#[test]
+fn a_skills_table_gives_one_skill_per_cell() {
+    let text = "Jane Doe\nSKILLS\n\
+                Rust            Go              Python\n\
+                Kubernetes      Terraform       AWS\n\
+                | Kafka | Redis | C++ |\n\
+                Java\tLinux\tReact\n\
+                Databases:   PostgreSQL     SQLite\n\
+                EXPERIENCE\n\
+                Engineer   Acme   2019 - 2021\n\
+                - Built the    billing service";
+    let parsed = parse(text);
+    assert_eq!(
+        parsed.skills,
+        [
+            "Rust",
+            "Go",
+            "Python",
+            "Kubernetes",
+            "Terraform",
+            "AWS",
+            "Kafka",
+            "Redis",
+            "C++",
+            "Java",
+            "Linux",
+            "React",
+            "PostgreSQL",
+            "SQLite"
+        ]
+    );
+    // Wide gaps elsewhere separate parts, and read as plain spaces in free text.
+    let exp = &parsed.experiences[0];
+    assert_eq!((&*exp.title, &*exp.company), ("Engineer", "Acme"));
+    assert_eq!(exp.highlights, ["Built the billing service"]);
+}

@@ -15,7 +15,8 @@ pub struct Dated {
 /// Splits the first date or date range out of `line`.
 pub fn split(line: &str) -> Dated {
     let normalized = normalize(line);
-    let words: Vec<&str> = normalized.split_whitespace().collect();
+    let tokens = tokens(&normalized);
+    let words: Vec<&str> = tokens.iter().map(|(_, word)| *word).collect();
     let mut i = 0;
     while i < words.len() {
         if let Some((start, used)) = date_at(&words, i, false) {
@@ -28,10 +29,21 @@ pub fn split(line: &str) -> Dated {
                 end = Some(second);
                 consumed = used + 1 + used2;
             }
-            let mut rest: Vec<&str> = words[..i].to_vec();
-            rest.extend_from_slice(&words[i + consumed..]);
+            // The words around the dates keep their gaps: a tab (a table's cell boundary)
+            // stays a tab, and the date's own gap joins the words on either side of it.
+            let mut rest = String::new();
+            for (j, (tab, word)) in tokens.iter().enumerate() {
+                if (i..i + consumed).contains(&j) {
+                    continue;
+                }
+                if !rest.is_empty() {
+                    let tab = *tab || (j == i + consumed && tokens[i].0);
+                    rest.push(if tab { '\t' } else { ' ' });
+                }
+                rest.push_str(word);
+            }
             return Dated {
-                rest: tidy(&rest.join(" ")),
+                rest: tidy(&rest),
                 start: Some(start),
                 end,
             };
@@ -42,6 +54,24 @@ pub fn split(line: &str) -> Dated {
         rest: tidy(line),
         start: None,
         end: None,
+    }
+}
+
+/// The words of `text`, each with whether the whitespace before it holds a tab.
+fn tokens(text: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let word_start = rest.trim_start();
+        let gap = &rest[..rest.len() - word_start.len()];
+        if word_start.is_empty() {
+            return out;
+        }
+        let end = word_start
+            .find(char::is_whitespace)
+            .unwrap_or(word_start.len());
+        out.push((gap.contains('\t'), &word_start[..end]));
+        rest = &word_start[end..];
     }
 }
 

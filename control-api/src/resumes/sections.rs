@@ -26,7 +26,7 @@ pub fn parse(raw_text: &str) -> ParsedResume {
     let raw_text: String = raw_text.trim().chars().take(MAX_RAW_TEXT).collect();
     let lines: Vec<String> = raw_text
         .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(squeeze)
         .filter(|l| !l.is_empty())
         .collect();
     let (preamble, sections) = split_sections(&lines);
@@ -50,12 +50,66 @@ pub fn parse(raw_text: &str) -> ParsedResume {
         parsed.summary = non_empty(intro.join(" "));
     }
     dedup(&mut parsed.skills);
+    unwiden(&mut parsed);
     parsed.clamped()
 }
 
 fn non_empty(text: String) -> Option<String> {
     let text = text.trim().to_owned();
     (!text.is_empty()).then_some(text)
+}
+
+/// Collapses each run of whitespace to one space, except a wide gap (a tab, or three spaces
+/// and more: table cells, or text set apart on the line) which becomes one tab.
+fn squeeze(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut gap = String::new();
+    for c in line.trim().chars() {
+        if c.is_whitespace() {
+            gap.push(c);
+            continue;
+        }
+        if !gap.is_empty() {
+            out.push(if is_wide(&gap) { '\t' } else { ' ' });
+            gap.clear();
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn is_wide(gap: &str) -> bool {
+    gap.contains('\t') || gap.chars().count() >= 3
+}
+
+/// Wide gaps told cells apart while parsing; in the free text they are plain spaces.
+fn unwiden(parsed: &mut ParsedResume) {
+    let plain = |text: &mut String| {
+        if text.contains('\t') {
+            *text = text.replace('\t', " ");
+        }
+    };
+    plain(&mut parsed.contact.name);
+    for field in [
+        &mut parsed.contact.location,
+        &mut parsed.contact.phone,
+        &mut parsed.summary,
+    ] {
+        field.iter_mut().for_each(plain);
+    }
+    for e in &mut parsed.experiences {
+        plain(&mut e.company);
+        plain(&mut e.title);
+        plain(&mut e.description);
+        e.highlights.iter_mut().for_each(plain);
+    }
+    for e in &mut parsed.education {
+        plain(&mut e.institution);
+        plain(&mut e.degree);
+        e.field.iter_mut().for_each(plain);
+    }
+    parsed.skills.iter_mut().for_each(plain);
+    parsed.certifications.iter_mut().for_each(plain);
 }
 
 /// The lines before the first heading, and each section's lines.
@@ -504,9 +558,10 @@ fn skills(body: &[&str]) -> Vec<String> {
             Some((_, rest)) => rest,
             None => line,
         };
+        // Table cells are set apart by `|` or wide gaps (tabs after [`squeeze`]).
         out.extend(
             items
-                .split([',', ';', '|', '•', '·'])
+                .split([',', ';', '|', '•', '·', '\t'])
                 .map(str::trim)
                 .filter(|s| !s.is_empty() && s.chars().count() <= 60)
                 .map(str::to_owned),
