@@ -785,3 +785,79 @@ fn a_skills_table_gives_one_skill_per_cell() {
     assert_eq!((&*exp.title, &*exp.company), ("Engineer", "Acme"));
     assert_eq!(exp.highlights, ["Built the billing service"]);
 }
+
+/// The sidebar layout of the two-column tests: contact and skills on the left, experience
+/// on the right.
+const SIDEBAR: [&str; 8] = [
+    "jane.doe@example.com",
+    "+1-555-123-4567",
+    "",
+    "SKILLS",
+    "Rust, Go",
+    "Kubernetes, AWS",
+    "",
+    "EDUCATION",
+];
+const MAIN: [&str; 8] = [
+    "EXPERIENCE",
+    "Staff Engineer | Acme Corp | 2019-03 – Present",
+    "• Led the platform team",
+    "• Cut cloud spend by half",
+    "Developer at Globex",
+    "Jun 2015 – Feb 2019",
+    "• Shipped the billing system",
+    "",
+];
+
+fn assert_two_columns_read_apart(parsed: &ParsedResume) {
+    assert_eq!(parsed.contact.name, "Jane Doe");
+    assert_eq!(parsed.contact.phone.as_deref(), Some("+1-555-123-4567"));
+    assert_eq!(parsed.skills, ["Rust", "Go", "Kubernetes", "AWS"]);
+    let exp = &parsed.experiences;
+    assert_eq!(exp.len(), 2, "{exp:#?}");
+    assert_eq!(
+        (&*exp[0].title, &*exp[0].company),
+        ("Staff Engineer", "Acme Corp")
+    );
+    assert_eq!(exp[0].start_date.as_deref(), Some("2019-03"));
+    assert_eq!(
+        exp[0].highlights,
+        ["Led the platform team", "Cut cloud spend by half"]
+    );
+    assert_eq!((&*exp[1].title, &*exp[1].company), ("Developer", "Globex"));
+    assert_eq!(exp[1].end_date.as_deref(), Some("Feb 2019"));
+    let edu = &parsed.education;
+    assert_eq!(edu.len(), 1, "{edu:#?}");
+    assert_eq!(edu[0].institution, "University of California, Berkeley");
+    assert_eq!(edu[0].degree, "BSc");
+}
+
+fn sidebar_layout() -> (Vec<String>, Vec<String>, Vec<String>) {
+    let top = vec!["Jane Doe".to_owned()];
+    let mut left: Vec<String> = SIDEBAR.iter().map(|s| (*s).to_owned()).collect();
+    left.extend([
+        "University of California, Berkeley".to_owned(),
+        "BSc in Physics 2015".to_owned(),
+    ]);
+    let right = MAIN.iter().map(|s| (*s).to_owned()).collect();
+    (top, left, right)
+}
+
+#[test]
+fn two_columns_in_text_are_read_one_after_the_other() {
+    let (top, left, right) = sidebar_layout();
+    let text = two_column_text(&top, &left, &right);
+    assert_two_columns_read_apart(&parse(&text));
+    // Right-aligned dates in a one-column resume are no second column.
+    let parsed = parse(
+        "Jane Doe\nEXPERIENCE\n\
+         Staff Engineer, Acme Corp                        2019 - 2021\n\
+         Developer, Globex                                2015 - 2019\n\
+         Intern, Initech                                  2014 - 2015\n\
+         SKILLS\nRust, Go",
+    );
+    let exp = &parsed.experiences;
+    assert_eq!(exp.len(), 3, "{exp:#?}");
+    assert_eq!(exp[2].company, "Initech");
+    assert_eq!(exp[2].start_date.as_deref(), Some("2014"));
+}

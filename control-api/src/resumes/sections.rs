@@ -23,10 +23,17 @@ enum Section {
 
 /// Structures `raw_text` into a [`ParsedResume`]; never fails.
 pub fn parse(raw_text: &str) -> ParsedResume {
+    // The first line keeps its indentation: it places the line in a column layout.
+    let source: String = raw_text
+        .trim_start_matches(['\r', '\n'])
+        .chars()
+        .take(MAX_RAW_TEXT)
+        .collect();
     let raw_text: String = raw_text.trim().chars().take(MAX_RAW_TEXT).collect();
-    let lines: Vec<String> = raw_text
-        .lines()
-        .map(squeeze)
+    let raw_lines: Vec<&str> = source.lines().collect();
+    let lines: Vec<String> = reflow_columns(&raw_lines)
+        .iter()
+        .map(|l| squeeze(l))
         .filter(|l| !l.is_empty())
         .collect();
     let (preamble, sections) = split_sections(&lines);
@@ -110,6 +117,145 @@ fn unwiden(parsed: &mut ParsedResume) {
     }
     parsed.skills.iter_mut().for_each(plain);
     parsed.certifications.iter_mut().for_each(plain);
+}
+
+/// How a line sits against the gutter of a two-column layout.
+enum Placed<'a> {
+    Blank,
+    /// Text across the gutter: a full-width line.
+    Across,
+    Left(&'a str),
+    Right(&'a str),
+    Both(&'a str, &'a str),
+}
+
+/// Where in a line (in characters) a two-column layout's gutter is looked for, at most.
+const MAX_GUTTER: usize = 300;
+
+/// Puts the two columns of a two-column layout one after the other.
+///
+/// A layout-preserving extraction gives such a page row by row, each line holding a bit of
+/// the left column, a wide gap, and a bit of the right one. The gutter is the character
+/// position most often inside a wide gap between text; the lines that leave it free, between
+/// lines that cross it, form a block. A block is read as two columns, left then right, when
+/// several of its lines have text on both sides and the right side opens a section with a
+/// heading of its own, which tells a sidebar layout from a table or right-aligned dates.
+fn reflow_columns(lines: &[&str]) -> Vec<String> {
+    let Some(gutter) = gutter(lines) else {
+        return lines.iter().map(|l| (*l).to_owned()).collect();
+    };
+    let placed: Vec<Placed> = lines.iter().map(|l| place(l, gutter)).collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut start = 0;
+    while start < lines.len() {
+        if matches!(placed[start], Placed::Across) {
+            out.push(lines[start].to_owned());
+            start += 1;
+            continue;
+        }
+        let end = placed[start..]
+            .iter()
+            .position(|p| matches!(p, Placed::Across))
+            .map_or(lines.len(), |n| start + n);
+        let block = &placed[start..end];
+        let both = block
+            .iter()
+            .filter(|p| matches!(p, Placed::Both(..)))
+            .count();
+        let right_heading = block.iter().any(|p| match p {
+            Placed::Right(r) | Placed::Both(_, r) => {
+                heading(&squeeze(r)).is_some_and(|(_, inline)| inline.is_empty())
+            }
+            _ => false,
+        });
+        if both >= 2 && right_heading {
+            for p in block {
+                if let Placed::Left(l) | Placed::Both(l, _) = p {
+                    out.push((*l).to_owned());
+                }
+            }
+            for p in block {
+                if let Placed::Right(r) | Placed::Both(_, r) = p {
+                    out.push((*r).to_owned());
+                }
+            }
+        } else {
+            out.extend(lines[start..end].iter().map(|l| (*l).to_owned()));
+        }
+        start = end;
+    }
+    out
+}
+
+/// The character position most often inside a wide gap with text on both sides (at least
+/// three lines, and not at the very start of the line); the rightmost such position on a tie.
+fn gutter(lines: &[&str]) -> Option<usize> {
+    let mut cover = vec![0i64; MAX_GUTTER + 1];
+    for line in lines {
+        let chars: Vec<char> = line.chars().take(MAX_GUTTER).collect();
+        let first_text = chars.iter().position(|c| !c.is_whitespace());
+        let mut at = first_text.unwrap_or(chars.len());
+        while at < chars.len() {
+            let Some(gap_len) = chars[at..].iter().position(|c| c.is_whitespace()) else {
+                break;
+            };
+            let gap_start = at + gap_len;
+            let Some(text_len) = chars[gap_start..].iter().position(|c| !c.is_whitespace()) else {
+                break;
+            };
+            let gap_end = gap_start + text_len;
+            let gap: String = chars[gap_start..gap_end].iter().collect();
+            if is_wide(&gap) {
+                cover[gap_start] += 1;
+                cover[gap_end] -= 1;
+            }
+            at = gap_end;
+        }
+    }
+    let mut best: Option<(usize, i64)> = None;
+    let mut running = 0;
+    for (position, delta) in cover.iter().enumerate().take(MAX_GUTTER) {
+        running += delta;
+        if position >= 8 && running >= 3 && best.is_none_or(|(_, count)| running >= count) {
+            best = Some((position, running));
+        }
+    }
+    best.map(|(position, _)| position)
+}
+
+fn place(line: &str, gutter: usize) -> Placed<'_> {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    if chars.iter().all(|(_, c)| c.is_whitespace()) {
+        return Placed::Blank;
+    }
+    let Some(&(_, at_gutter)) = chars.get(gutter) else {
+        return Placed::Left(line);
+    };
+    if !at_gutter.is_whitespace() {
+        return Placed::Across;
+    }
+    let gap_start = chars[..gutter]
+        .iter()
+        .rposition(|(_, c)| !c.is_whitespace())
+        .map_or(0, |i| i + 1);
+    let Some(gap_end) = chars[gutter..]
+        .iter()
+        .position(|(_, c)| !c.is_whitespace())
+        .map(|i| gutter + i)
+    else {
+        return Placed::Left(line);
+    };
+    let byte = |i: usize| chars.get(i).map_or(line.len(), |(b, _)| *b);
+    let right = &line[byte(gap_end)..];
+    if gap_start == 0 {
+        return Placed::Right(right);
+    }
+    let gap = &line[byte(gap_start)..byte(gap_end)];
+    if is_wide(gap) {
+        Placed::Both(&line[..byte(gap_start)], right)
+    } else {
+        Placed::Across
+    }
 }
 
 /// The lines before the first heading, and each section's lines.
