@@ -95,16 +95,21 @@ fn is_location(part: &str) -> bool {
     part.contains(',')
         && words.len() <= 5
         && !part.chars().any(|c| c.is_ascii_digit() || c == '@')
-        && words
-            .iter()
-            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && words.iter().all(|w| w.chars().next().is_some_and(capital))
 }
 
+/// One to five words, no digits, starting with a capital or, in scripts without case (Han,
+/// Hangul, kana, Arabic ...), with any letter.
 fn is_name(line: &str) -> bool {
     let words = line.split_whitespace().count();
     (1..=5).contains(&words)
         && !line
             .chars()
-            .any(|c| c.is_ascii_digit() || c == '@' || c == ':')
-        && line.chars().next().is_some_and(char::is_uppercase)
+            .any(|c| c.is_numeric() || c == '@' || c == ':' || c == '：')
+        && line.chars().next().is_some_and(capital)
+}
+
+/// An upper-case letter, or a letter of a script without case.
+fn capital(c: char) -> bool {
+    c.is_uppercase() || (c.is_alphabetic() && !c.is_lowercase())
 }

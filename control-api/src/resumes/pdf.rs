@@ -1,4 +1,5 @@
-//! PDF bytes to text with `pdf-extract` (over `lopdf`), hardened for hostile uploads.
+//! PDF bytes to text with `pdf-extract` (over `lopdf`), hardened for hostile uploads. The text
+//! keeps the page's layout (columns, table cells) in runs of spaces; see [`LayoutOutput`].
 //!
 //! Cheap checks run first (empty, size, `%PDF-` header, `%%EOF` trailer); parsing then runs on
 //! a blocking thread under `catch_unwind` (the crates can panic on malformed input), at most
@@ -112,16 +113,149 @@ fn extract_blocking(bytes: &[u8]) -> Result<String, PdfError> {
     if doc.get_pages().is_empty() {
         return Err(PdfError::Corrupt);
     }
-    let mut text = String::new();
-    {
-        let mut output = pdf_extract::PlainTextOutput::new(&mut text);
-        pdf_extract::output_doc(&doc, &mut output).map_err(|_| PdfError::Corrupt)?;
-    }
+    let mut output = LayoutOutput::default();
+    pdf_extract::output_doc(&doc, &mut output).map_err(|_| PdfError::Corrupt)?;
+    let text = output.text;
     let meaningful = text.chars().filter(|c| c.is_alphanumeric()).count();
     if meaningful < MIN_TEXT_CHARS {
         return Err(PdfError::NoText);
     }
     Ok(text)
+}
+
+/// One glyph drawn on a page: where it starts and ends (points, y growing downwards), its
+/// size and its text.
+struct Glyph {
+    x: f64,
+    y: f64,
+    end: f64,
+    size: f64,
+    text: String,
+}
+
+/// Text that keeps the page's layout: glyphs are grouped into lines by position (not by the
+/// order they are drawn in), words get one space, and a wide gap (a gutter between columns,
+/// a table's cells) becomes a run of spaces that reaches the gap's horizontal position, so
+/// that text drawn at the same x lines up in character columns, as `pdftotext -layout` does.
+/// The section heuristics read two-column layouts and tables from that.
+#[derive(Default)]
+struct LayoutOutput {
+    glyphs: Vec<Glyph>,
+    text: String,
+}
+
+/// A gap wider than this many font sizes sets text apart (a word space is about 0.3).
+const WIDE_GAP: f64 = 1.0;
+/// Spaces standing for a wide gap, at least.
+const MIN_WIDE_SPACES: usize = 3;
+/// Furthest character column a gap is padded to, whatever the coordinates say.
+const MAX_COLUMN: usize = 250;
+
+impl LayoutOutput {
+    fn finish_page(&mut self) {
+        let mut glyphs = std::mem::take(&mut self.glyphs);
+        glyphs.retain(|g| g.x.is_finite() && g.y.is_finite() && g.end.is_finite());
+        if glyphs.is_empty() {
+            return;
+        }
+        // Character columns: a little narrower than the average glyph, so that text rarely
+        // needs more columns than its width gives it.
+        let widths: f64 = glyphs.iter().map(|g| (g.end - g.x).max(0.0)).sum();
+        let cell = (0.8 * widths / glyphs.len() as f64).max(0.5);
+        let left = glyphs.iter().map(|g| g.x).fold(f64::INFINITY, f64::min);
+        let column = |x: f64| (((x - left) / cell).round().max(0.0) as usize).min(MAX_COLUMN);
+        glyphs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+        let mut lines: Vec<Vec<Glyph>> = Vec::new();
+        for glyph in glyphs {
+            match lines.last_mut() {
+                Some(line)
+                    if line
+                        .first()
+                        .is_some_and(|first| (glyph.y - first.y).abs() <= 0.5 * first.size) =>
+                {
+                    line.push(glyph);
+                }
+                _ => lines.push(vec![glyph]),
+            }
+        }
+        for mut line in lines {
+            line.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let mut text = String::new();
+            let mut chars = 0;
+            let mut previous: Option<&Glyph> = None;
+            for glyph in &line {
+                let spaces = match previous {
+                    None => column(glyph.x),
+                    Some(p) if glyph.x - p.end > WIDE_GAP * p.size.max(glyph.size) => {
+                        column(glyph.x).max(chars + MIN_WIDE_SPACES) - chars
+                    }
+                    Some(p) if glyph.x - p.end > 0.1 * p.size.max(glyph.size) => 1,
+                    Some(_) => 0,
+                };
+                text.extend(std::iter::repeat_n(' ', spaces));
+                text.push_str(&glyph.text);
+                chars += spaces + glyph.text.chars().count();
+                previous = Some(glyph);
+            }
+            self.text.push_str(text.trim_end());
+            self.text.push('\n');
+        }
+        self.text.push('\n');
+    }
+}
+
+impl pdf_extract::OutputDev for LayoutOutput {
+    fn begin_page(
+        &mut self,
+        _page: u32,
+        _media_box: &pdf_extract::MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), pdf_extract::OutputError> {
+        self.glyphs.clear();
+        Ok(())
+    }
+
+    fn end_page(&mut self) -> Result<(), pdf_extract::OutputError> {
+        self.finish_page();
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &pdf_extract::Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        char: &str,
+    ) -> Result<(), pdf_extract::OutputError> {
+        if char.chars().all(char::is_whitespace) {
+            return Ok(());
+        }
+        // The glyph's scale on the page: the side of a square with the area its em covers.
+        let scale_x = font_size * (trm.m11 + trm.m21);
+        let scale_y = font_size * (trm.m12 + trm.m22);
+        let size = (scale_x * scale_y).abs().sqrt();
+        self.glyphs.push(Glyph {
+            x: trm.m31,
+            y: -trm.m32,
+            end: trm.m31 + width * size,
+            size,
+            text: char.to_owned(),
+        });
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), pdf_extract::OutputError> {
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), pdf_extract::OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), pdf_extract::OutputError> {
+        Ok(())
+    }
 }
 
 /// Inflates every Flate stream that text extraction may read (everything but images) into a

@@ -23,10 +23,17 @@ enum Section {
 
 /// Structures `raw_text` into a [`ParsedResume`]; never fails.
 pub fn parse(raw_text: &str) -> ParsedResume {
+    // The first line keeps its indentation: it places the line in a column layout.
+    let source: String = raw_text
+        .trim_start_matches(['\r', '\n'])
+        .chars()
+        .take(MAX_RAW_TEXT)
+        .collect();
     let raw_text: String = raw_text.trim().chars().take(MAX_RAW_TEXT).collect();
-    let lines: Vec<String> = raw_text
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    let raw_lines: Vec<&str> = source.lines().collect();
+    let lines: Vec<String> = reflow_columns(&raw_lines)
+        .iter()
+        .map(|l| squeeze(l))
         .filter(|l| !l.is_empty())
         .collect();
     let (preamble, sections) = split_sections(&lines);
@@ -50,12 +57,205 @@ pub fn parse(raw_text: &str) -> ParsedResume {
         parsed.summary = non_empty(intro.join(" "));
     }
     dedup(&mut parsed.skills);
+    unwiden(&mut parsed);
     parsed.clamped()
 }
 
 fn non_empty(text: String) -> Option<String> {
     let text = text.trim().to_owned();
     (!text.is_empty()).then_some(text)
+}
+
+/// Collapses each run of whitespace to one space, except a wide gap (a tab, or three spaces
+/// and more: table cells, or text set apart on the line) which becomes one tab.
+fn squeeze(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut gap = String::new();
+    for c in line.trim().chars() {
+        if c.is_whitespace() {
+            gap.push(c);
+            continue;
+        }
+        if !gap.is_empty() {
+            out.push(if is_wide(&gap) { '\t' } else { ' ' });
+            gap.clear();
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn is_wide(gap: &str) -> bool {
+    gap.contains('\t') || gap.chars().count() >= 3
+}
+
+/// Wide gaps told cells apart while parsing; in the free text they are plain spaces.
+fn unwiden(parsed: &mut ParsedResume) {
+    let plain = |text: &mut String| {
+        if text.contains('\t') {
+            *text = text.replace('\t', " ");
+        }
+    };
+    plain(&mut parsed.contact.name);
+    for field in [
+        &mut parsed.contact.location,
+        &mut parsed.contact.phone,
+        &mut parsed.summary,
+    ] {
+        field.iter_mut().for_each(plain);
+    }
+    for e in &mut parsed.experiences {
+        plain(&mut e.company);
+        plain(&mut e.title);
+        plain(&mut e.description);
+        e.highlights.iter_mut().for_each(plain);
+    }
+    for e in &mut parsed.education {
+        plain(&mut e.institution);
+        plain(&mut e.degree);
+        e.field.iter_mut().for_each(plain);
+    }
+    parsed.skills.iter_mut().for_each(plain);
+    parsed.certifications.iter_mut().for_each(plain);
+}
+
+/// How a line sits against the gutter of a two-column layout.
+enum Placed<'a> {
+    Blank,
+    /// Text across the gutter: a full-width line.
+    Across,
+    Left(&'a str),
+    Right(&'a str),
+    Both(&'a str, &'a str),
+}
+
+/// Where in a line (in characters) a two-column layout's gutter is looked for, at most.
+const MAX_GUTTER: usize = 300;
+
+/// Puts the two columns of a two-column layout one after the other.
+///
+/// A layout-preserving extraction gives such a page row by row, each line holding a bit of
+/// the left column, a wide gap, and a bit of the right one. The gutter is the character
+/// position most often inside a wide gap between text; the lines that leave it free, between
+/// lines that cross it, form a block. A block is read as two columns, left then right, when
+/// several of its lines have text on both sides and the right side opens a section with a
+/// heading of its own, which tells a sidebar layout from a table or right-aligned dates.
+fn reflow_columns(lines: &[&str]) -> Vec<String> {
+    let Some(gutter) = gutter(lines) else {
+        return lines.iter().map(|l| (*l).to_owned()).collect();
+    };
+    let placed: Vec<Placed> = lines.iter().map(|l| place(l, gutter)).collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut start = 0;
+    while start < lines.len() {
+        if matches!(placed[start], Placed::Across) {
+            out.push(lines[start].to_owned());
+            start += 1;
+            continue;
+        }
+        let end = placed[start..]
+            .iter()
+            .position(|p| matches!(p, Placed::Across))
+            .map_or(lines.len(), |n| start + n);
+        let block = &placed[start..end];
+        let both = block
+            .iter()
+            .filter(|p| matches!(p, Placed::Both(..)))
+            .count();
+        let right_heading = block.iter().any(|p| match p {
+            Placed::Right(r) | Placed::Both(_, r) => {
+                heading(&squeeze(r)).is_some_and(|(_, inline)| inline.is_empty())
+            }
+            _ => false,
+        });
+        if both >= 2 && right_heading {
+            for p in block {
+                if let Placed::Left(l) | Placed::Both(l, _) = p {
+                    out.push((*l).to_owned());
+                }
+            }
+            for p in block {
+                if let Placed::Right(r) | Placed::Both(_, r) = p {
+                    out.push((*r).to_owned());
+                }
+            }
+        } else {
+            out.extend(lines[start..end].iter().map(|l| (*l).to_owned()));
+        }
+        start = end;
+    }
+    out
+}
+
+/// The character position most often inside a wide gap with text on both sides (at least
+/// three lines, and not at the very start of the line); the rightmost such position on a tie.
+fn gutter(lines: &[&str]) -> Option<usize> {
+    let mut cover = vec![0i64; MAX_GUTTER + 1];
+    for line in lines {
+        let chars: Vec<char> = line.chars().take(MAX_GUTTER).collect();
+        let first_text = chars.iter().position(|c| !c.is_whitespace());
+        let mut at = first_text.unwrap_or(chars.len());
+        while at < chars.len() {
+            let Some(gap_len) = chars[at..].iter().position(|c| c.is_whitespace()) else {
+                break;
+            };
+            let gap_start = at + gap_len;
+            let Some(text_len) = chars[gap_start..].iter().position(|c| !c.is_whitespace()) else {
+                break;
+            };
+            let gap_end = gap_start + text_len;
+            let gap: String = chars[gap_start..gap_end].iter().collect();
+            if is_wide(&gap) {
+                cover[gap_start] += 1;
+                cover[gap_end] -= 1;
+            }
+            at = gap_end;
+        }
+    }
+    let mut best: Option<(usize, i64)> = None;
+    let mut running = 0;
+    for (position, delta) in cover.iter().enumerate().take(MAX_GUTTER) {
+        running += delta;
+        if position >= 8 && running >= 3 && best.is_none_or(|(_, count)| running >= count) {
+            best = Some((position, running));
+        }
+    }
+    best.map(|(position, _)| position)
+}
+
+fn place(line: &str, gutter: usize) -> Placed<'_> {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    if chars.iter().all(|(_, c)| c.is_whitespace()) {
+        return Placed::Blank;
+    }
+    let Some(&(_, at_gutter)) = chars.get(gutter) else {
+        return Placed::Left(line);
+    };
+    if !at_gutter.is_whitespace() {
+        return Placed::Across;
+    }
+    let gap_start = chars[..gutter]
+        .iter()
+        .rposition(|(_, c)| !c.is_whitespace())
+        .map_or(0, |i| i + 1);
+    let Some(gap_end) = chars[gutter..]
+        .iter()
+        .position(|(_, c)| !c.is_whitespace())
+        .map(|i| gutter + i)
+    else {
+        return Placed::Left(line);
+    };
+    let byte = |i: usize| chars.get(i).map_or(line.len(), |(b, _)| *b);
+    let right = &line[byte(gap_end)..];
+    if gap_start == 0 {
+        return Placed::Right(right);
+    }
+    let gap = &line[byte(gap_start)..byte(gap_end)];
+    if is_wide(gap) {
+        Placed::Both(&line[..byte(gap_start)], right)
+    } else {
+        Placed::Across
+    }
 }
 
 /// The lines before the first heading, and each section's lines.
@@ -320,7 +520,10 @@ fn education(body: &[&str]) -> Vec<Education> {
         let line = bullet(line).unwrap_or(line);
         let dated = dates::split(line);
         let year = dated.end.or(dated.start);
-        let parts = split_parts(&dated.rest, &[" | ", ", ", " - ", " — ", " – ", "\t"]);
+        let parts: Vec<String> = split_parts(&dated.rest, &[" | ", " - ", " — ", " – ", "\t"])
+            .iter()
+            .flat_map(|part| join_institution_tails(split_parts(part, &[", "])))
+            .collect();
         let degree_at = parts
             .iter()
             .position(|p| !is_institution(p) && is_degree(p));
@@ -370,8 +573,78 @@ fn education(body: &[&str]) -> Vec<Education> {
         .collect()
 }
 
+/// Puts back the comma-separated tail of an institution's name (`University of California,
+/// Berkeley`): a short run of capitalised words following it that names no degree or field.
+fn join_institution_tails(parts: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(parts.len());
+    let mut after_institution = false;
+    for part in parts {
+        if after_institution
+            && continues_institution(&part)
+            && let Some(last) = out.last_mut()
+        {
+            last.push_str(", ");
+            last.push_str(&part);
+            continue;
+        }
+        after_institution = is_institution(&part);
+        out.push(part);
+    }
+    out
+}
+
+fn continues_institution(part: &str) -> bool {
+    const JOINING: [&str; 7] = ["of", "at", "de", "la", "the", "and", "&"];
+    let words: Vec<&str> = part.split_whitespace().collect();
+    let capital = |w: &&str| w.chars().next().is_some_and(char::is_uppercase);
+    // `CA`, `NY`, `UK`: a state or country code starts a location, not a campus.
+    let code =
+        words.len() == 1 && part.chars().count() <= 3 && part.chars().all(char::is_uppercase);
+    (1..=4).contains(&words.len())
+        && words.first().is_some_and(capital)
+        && words
+            .iter()
+            .all(|w| capital(w) || JOINING.contains(&w.to_lowercase().as_str()))
+        && !code
+        && !part.chars().any(char::is_numeric)
+        && !is_degree(part)
+        && !is_field(part)
+}
+
+/// Words that name a field of study (`Computer Science`), not a place.
+fn is_field(part: &str) -> bool {
+    const WORDS: [&str; 24] = [
+        "science",
+        "sciences",
+        "engineering",
+        "mathematics",
+        "math",
+        "physics",
+        "chemistry",
+        "biology",
+        "economics",
+        "business",
+        "administration",
+        "studies",
+        "arts",
+        "informatics",
+        "design",
+        "management",
+        "finance",
+        "law",
+        "medicine",
+        "statistics",
+        "psychology",
+        "history",
+        "philosophy",
+        "computing",
+    ];
+    part.split(|c: char| !c.is_alphanumeric())
+        .any(|w| WORDS.contains(&w.to_lowercase().as_str()))
+}
+
 fn is_institution(part: &str) -> bool {
-    const WORDS: [&str; 7] = [
+    const WORDS: [&str; 11] = [
         "university",
         "college",
         "institute",
@@ -379,6 +652,10 @@ fn is_institution(part: &str) -> bool {
         "academy",
         "polytechnic",
         "universidad",
+        "universität",
+        "université",
+        "universidade",
+        "università",
     ];
     let lower = part.to_lowercase();
     WORDS.iter().any(|w| lower.contains(w))
@@ -427,9 +704,10 @@ fn skills(body: &[&str]) -> Vec<String> {
             Some((_, rest)) => rest,
             None => line,
         };
+        // Table cells are set apart by `|` or wide gaps (tabs after [`squeeze`]).
         out.extend(
             items
-                .split([',', ';', '|', '•', '·'])
+                .split([',', ';', '|', '•', '·', '\t'])
                 .map(str::trim)
                 .filter(|s| !s.is_empty() && s.chars().count() <= 60)
                 .map(str::to_owned),

@@ -37,7 +37,10 @@ pub fn win_ansi(text: &str) -> Vec<u8> {
         .map(|c| match c {
             '•' => 0x95,
             '–' => 0x96,
+            '—' => 0x97,
             c if c.is_ascii() => c as u8,
+            // WinAnsi agrees with Latin-1 from U+00A0 on.
+            c if ('\u{a0}'..='\u{ff}').contains(&c) => c as u32 as u8,
             _ => b'?',
         })
         .collect()
@@ -64,6 +67,42 @@ pub fn text_document(lines: &[&str]) -> Document {
             vec![Object::string_literal(win_ansi(line))],
         ));
         ops.push(Operation::new("T*", vec![]));
+    }
+    ops.push(Operation::new("ET", vec![]));
+    finish(doc, pages_id, resources_id, ops)
+}
+
+/// A one-page PDF with each string drawn at its own `(x, y)` (points from the bottom left),
+/// in the order given: rows of a two-column layout or of a table written left to right, as
+/// many generators do, so that a plain extraction runs the columns together.
+pub fn positioned_document(items: &[(f32, f32, &str)]) -> Document {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        "Encoding" => "WinAnsiEncoding",
+    });
+    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let mut ops = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 10.into()]),
+    ];
+    for (x, y, text) in items {
+        ops.push(Operation::new(
+            "Tm",
+            vec![
+                1.into(),
+                0.into(),
+                0.into(),
+                1.into(),
+                (*x).into(),
+                (*y).into(),
+            ],
+        ));
+        ops.push(Operation::new(
+            "Tj",
+            vec![Object::string_literal(win_ansi(text))],
+        ));
     }
     ops.push(Operation::new("ET", vec![]));
     finish(doc, pages_id, resources_id, ops)
