@@ -34,6 +34,11 @@ rtc:
   ips:
     includes: ["127.0.0.1/32"]
   use_external_ip: false
+# Room and participant events go to control-api: it re-dispatches the agent when a worker dies
+# mid-interview and removes anyone who rejoins an interview that is over.
+webhook:
+  api_key: $LIVEKIT_API_KEY
+  urls: ["http://$BIND/api/v1/livekit/webhook"]
 YAML
 .tools/bin/livekit-server --dev --config "$root/.data/livekit-dev.yaml" >"$root/.data/livekit.log" 2>&1 &
 pids+=($!)
