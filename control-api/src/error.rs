@@ -18,6 +18,9 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The object is not in a state that allows this yet.
+    #[error("{0}")]
+    Conflict(String),
     /// Storing this would take the account past its storage quota.
     #[error("{0}")]
     QuotaExceeded(String),
@@ -67,6 +70,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evaluation;
 pub mod interviews;
 pub mod json;
 pub mod livekit;
@@ -59,6 +60,7 @@ struct Inner {
     login_limiter: login_limit::LoginLimiter,
     register_limiter: Option<login_limit::LoginLimiter>,
     hasher: passwords::Hasher,
+    evaluations_finished: tokio::sync::watch::Sender<u64>,
     rate_limits: rate_limit::RateLimits,
 }
 
@@ -70,6 +72,7 @@ impl AppState {
                 login_limiter: login_limit::LoginLimiter::new(config.login_attempts_per_minute),
                 register_limiter: (config.registrations_per_minute > 0)
                     .then(|| login_limit::LoginLimiter::new(config.registrations_per_minute)),
+                evaluations_finished: tokio::sync::watch::Sender::new(0),
                 hasher: passwords::Hasher::new(
                     config.password_hash_concurrency,
                     config.password_hash_queue,
@@ -99,6 +102,11 @@ impl AppState {
     /// The limit on registrations per client address, if any.
     pub fn register_limiter(&self) -> Option<&login_limit::LoginLimiter> {
         self.inner.register_limiter.as_ref()
+    }
+
+    /// Counts evaluations that have finished (ready or failed), for whoever waits on one.
+    pub fn evaluations_finished(&self) -> &tokio::sync::watch::Sender<u64> {
+        &self.inner.evaluations_finished
     }
 
     /// The bounded password hasher.

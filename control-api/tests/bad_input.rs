@@ -231,6 +231,7 @@ backend_tests! {
                         Some(_) if path.ends_with("/events") => json!({"type": "nudge"}),
                         Some(_) if path.ends_with("/report") => json!({"report": {}}),
                         Some(_) if path.ends_with("/submit-code") => json!({"code": "x", "language": "python"}),
+                        Some(_) if path.ends_with("/overrides") => json!({"dimension": "Communication", "score": 3, "reason": "r"}),
                         Some(_) if path.contains("/roles/") => json!({"name": "R", "category": "C", "experience_level": "E"}),
                         Some(_) => json!({}),
                         None => Value::Null,

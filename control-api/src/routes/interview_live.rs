@@ -61,9 +61,12 @@ pub struct CompletedInterview {
     #[serde(flatten)]
     pub interview: Interview,
     pub interview_id: String,
-    /// The agent's final report, null until it sends one.
+    /// Seed 000's scores (0 to 1) and skill breakdown from the evaluation; null until it is
+    /// ready (completion never waits for it: see `evaluation_status` and `GET .../report`).
     #[schema(value_type = Option<Object>)]
     pub feedback: serde_json::Value,
+    /// `pending`, `ready` or `failed`.
+    pub evaluation_status: Option<String>,
 }
 
 /// The outcome of an interview.
@@ -77,6 +80,25 @@ pub struct InterviewReport {
     /// The agent's final report, null until it sends one.
     #[schema(value_type = Option<Object>)]
     pub report: serde_json::Value,
+    /// The evidence-backed evaluation, null until the interview completes.
+    pub evaluation: Option<crate::evaluation::Evaluation>,
+    /// Seed 000's `feedback` shape of the evaluation, null until it is ready.
+    #[schema(value_type = Option<Object>)]
+    pub feedback: serde_json::Value,
+}
+
+/// The evaluation of the caller's interview and seed 000's feedback from it.
+async fn evaluation_of(
+    state: &AppState,
+    owner: &str,
+    id: &str,
+) -> Result<(Option<crate::evaluation::Evaluation>, serde_json::Value), ApiError> {
+    let Some(evaluation) = crate::evaluation::get(state.db(), id).await? else {
+        return Ok((None, serde_json::Value::Null));
+    };
+    let rubric = crate::evaluation::freeze_rubric(state.db(), owner, id).await?;
+    let feedback = crate::evaluation::seed_feedback(&evaluation, &rubric);
+    Ok((Some(evaluation), feedback))
 }
 
 /// Routes of this module.
@@ -87,6 +109,7 @@ pub fn router() -> Router<AppState> {
         .route("/interviews/{id}/state", get(state))
         .route("/interviews/{id}/complete", post(complete))
         .route("/interviews/{id}/report", get(report))
+        .route("/interviews/{id}/report/overrides", post(override_report))
         // Seed 002's name for the report.
         .route("/interviews/{id}/feedback", get(report))
         .route("/interviews/api/create", post(api_create))
@@ -139,6 +162,7 @@ pub(crate) async fn start(
     // start answers with the same room and identity and dispatches nothing.
     let dispatched = interviews::claim_start(state.db(), &principal.user.id, &id).await?;
     if dispatched {
+        crate::evaluation::freeze_rubric(state.db(), &principal.user.id, &id).await?;
         let metadata = serde_json::json!({ "interview_id": interview.id }).to_string();
         if let Err(err) =
             crate::livekit::open_room(state.config(), &interview.room_name, &metadata).await
@@ -285,12 +309,14 @@ pub(crate) async fn complete(
         // by the webhook receiver.
         crate::livekit::close_room(state.config(), &before.room_name).await;
     }
+    crate::evaluation::enqueue(&state, &principal.user.id, &id).await?;
     let interview = owned(&state, &principal, &id).await?;
-    let feedback = interviews::report(state.db(), &principal.user.id, &id).await?;
+    let (evaluation, feedback) = evaluation_of(&state, &principal.user.id, &id).await?;
     Ok(Json(CompletedInterview {
         interview_id: interview.id.clone(),
         interview,
         feedback,
+        evaluation_status: evaluation.map(|e| e.status),
     }))
 }
 
@@ -317,6 +343,7 @@ pub(crate) async fn report(
     let id = path_id(id)?;
     let interview = owned(&state, &principal, &id).await?;
     let report = interviews::report(state.db(), &principal.user.id, &id).await?;
+    let (evaluation, feedback) = evaluation_of(&state, &principal.user.id, &id).await?;
     Ok(Json(InterviewReport {
         interview_id: interview.id,
         status: interview.status,
@@ -324,7 +351,42 @@ pub(crate) async fn report(
         behavioral_score: interview.behavioral_score,
         overall_feedback: interview.overall_feedback,
         report,
+        evaluation,
+        feedback,
     }))
+}
+
+/// A reviewer overrides one dimension's score; the original and the audit trail stay.
+#[utoipa::path(
+    post,
+    path = "/api/v1/interviews/{id}/report/overrides",
+    operation_id = "override_report",
+    tag = "interviews",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Interview id")),
+    request_body = crate::evaluation::OverrideRequest,
+    responses(
+        (status = 200, description = "The evaluation with the override applied", body = crate::evaluation::Evaluation),
+        (status = 400, description = "Bad JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview of the caller", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The report is not ready", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Unknown dimension, score outside 1 to 5, or no reason", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn override_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Json<crate::evaluation::Evaluation>, ApiError> {
+    let id = path_id(id)?;
+    let request: crate::evaluation::OverrideRequest = super::from_object(body)?;
+    owned(&state, &principal, &id).await?;
+    Ok(Json(
+        crate::evaluation::add_override(state.db(), &id, &principal.user.id, &request).await?,
+    ))
 }
 
 /// Seed 003's integration create (`Authorization: Bearer sk_...` or `X-API-Key`).

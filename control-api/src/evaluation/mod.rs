@@ -1,0 +1,533 @@
+//! Evaluation: the report every completed interview gets, produced here in control-api (the
+//! only process that holds the transcript, the frozen rubric and the database).
+//!
+//! When an interview completes, [`enqueue`] stores a `pending` evaluation and a background
+//! task scores the stored transcript against the interview's frozen rubric
+//! ([`rubric::FrozenRubric`]); completion never waits for it. The task retries (three attempts
+//! with a growing pause) and ends `ready` or `failed` with a reason. Every evidence quote is
+//! checked against the stored transcript ([`verify_evidence`]): a quote that does not occur
+//! verbatim in the turn it names is dropped and its dimension marked low-confidence. A reviewer
+//! may override a dimension's score with a reason; the original stays, and each override is
+//! kept in an audit trail (who, when, from, to, why).
+//!
+//! The scorer receives the transcript's turns and the rubric, nothing else: delivery measures
+//! (speech rate, pauses, fillers, pitch, volume) are not among its inputs, by construction.
+//! Today's scorer is the offline [`heuristic`] one; every report records its kind and version.
+
+pub mod heuristic;
+pub mod rubric;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::db::Db;
+use crate::error::{ApiError, internal};
+use crate::transcript::TranscriptTurn;
+use rubric::FrozenRubric;
+
+/// A quote from the candidate, with the turn it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Evidence {
+    /// The transcript turn (its number, from 1).
+    pub turn: i64,
+    /// Verbatim text of that turn.
+    pub quote: String,
+}
+
+impl Evidence {
+    /// A quote of at most 300 characters, cut at a word boundary so it stays verbatim.
+    fn new(turn: i64, text: &str) -> Self {
+        let quote = if text.chars().count() <= 300 {
+            text.to_owned()
+        } else {
+            let cut: String = text.chars().take(300).collect();
+            cut.rsplit_once(' ')
+                .map_or(cut.clone(), |(head, _)| head.to_owned())
+        };
+        Self { turn, quote }
+    }
+}
+
+/// One rubric dimension's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DimensionScore {
+    pub name: String,
+    pub weight: f64,
+    /// 1 to 5 on the dimension's anchored scale (after any reviewer override).
+    pub score: u8,
+    /// What this score means on the dimension's scale.
+    pub anchor: String,
+    pub rationale: String,
+    /// One to three quotes, each found verbatim in the turn it names.
+    pub evidence: Vec<Evidence>,
+    /// No verified evidence backs this score.
+    pub low_confidence: bool,
+    /// The scorer's score when a reviewer overrode it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_score: Option<u8>,
+}
+
+/// How the candidate did on one of the role's required skills.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SkillScore {
+    pub skill: String,
+    /// Whether the interview touched the skill at all.
+    pub probed: bool,
+    /// Candidate sentences that mention it.
+    pub mentions: usize,
+    /// 1 to 5, null when the candidate never spoke to it.
+    pub score: Option<u8>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The overall call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Recommendation {
+    StrongHire,
+    Hire,
+    LeanNoHire,
+    NoHire,
+}
+
+impl Recommendation {
+    fn from_score(weighted: f64) -> Self {
+        if weighted >= 4.0 {
+            Self::StrongHire
+        } else if weighted >= 3.3 {
+            Self::Hire
+        } else if weighted >= 2.5 {
+            Self::LeanNoHire
+        } else {
+            Self::NoHire
+        }
+    }
+}
+
+/// What a scorer produces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    pub dimensions: Vec<DimensionScore>,
+    pub skills: Vec<SkillScore>,
+    pub strengths: Vec<String>,
+    pub concerns: Vec<String>,
+    /// Questions a human interviewer should follow up.
+    pub follow_up_questions: Vec<String>,
+    /// Weighted mean of the dimension scores, 1 to 5.
+    pub overall_score: f64,
+    pub recommendation: Recommendation,
+    /// 0 to 1: how much verified evidence stands behind the scores.
+    pub confidence: f64,
+}
+
+/// Drops every quote that does not occur verbatim in the candidate turn it names and marks
+/// dimensions left without evidence low-confidence. Returns how many quotes were dropped.
+pub fn verify_evidence(report: &mut Report, turns: &[TranscriptTurn]) -> usize {
+    let occurs = |e: &Evidence| {
+        !e.quote.trim().is_empty()
+            && turns.iter().any(|t| {
+                t.turn == e.turn
+                    && t.role == "candidate"
+                    && (t.text.contains(&e.quote)
+                        || t.code.as_deref().is_some_and(|c| c.contains(&e.quote)))
+            })
+    };
+    let mut dropped = 0;
+    for d in &mut report.dimensions {
+        let before = d.evidence.len();
+        d.evidence.retain(occurs);
+        d.evidence.truncate(3);
+        dropped += before - d.evidence.len().min(before);
+        if d.evidence.is_empty() {
+            d.low_confidence = true;
+        }
+    }
+    for s in &mut report.skills {
+        let before = s.evidence.len();
+        s.evidence.retain(occurs);
+        dropped += before - s.evidence.len();
+    }
+    dropped
+}
+
+/// An evaluation as stored and served.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Evaluation {
+    /// `pending`, `ready` or `failed`.
+    pub status: String,
+    /// Why it failed, when it did.
+    pub reason: Option<String>,
+    /// `heuristic` (offline, deterministic).
+    pub scorer: String,
+    /// The model that scored, null for the heuristic scorer.
+    pub model: Option<String>,
+    pub prompt_version: String,
+    pub rubric_version: String,
+    pub attempts: i64,
+    pub report: Option<Report>,
+    /// Reviewer overrides, oldest first.
+    pub overrides: Vec<Override>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One reviewer override of a dimension's score.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Override {
+    pub dimension: String,
+    pub from_score: i64,
+    pub to_score: i64,
+    pub reason: String,
+    /// The reviewer's user id.
+    pub reviewer_id: String,
+    pub at: String,
+}
+
+/// Body of `POST /interviews/{id}/report/overrides`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    /// A dimension of the interview's rubric.
+    #[schema(min_length = 1, max_length = 100)]
+    pub dimension: String,
+    /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
+    pub score: u8,
+    /// Why, 1 to 2000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// The interview's frozen rubric; freezes the role's current one first if none is.
+pub async fn freeze_rubric(db: &Db, owner: &str, id: &str) -> Result<FrozenRubric, ApiError> {
+    let row = sqlx::query("SELECT role_id, rubric FROM interviews WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(internal)?
+        .ok_or_else(crate::interviews::not_found)?;
+    if let Some(text) = row
+        .try_get::<Option<String>, _>("rubric")
+        .map_err(internal)?
+    {
+        return serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()));
+    }
+    let role_id: Option<String> = row.try_get("role_id").map_err(internal)?;
+    let role = match role_id {
+        Some(role_id) => crate::roles::by_id(db, owner, &role_id).await?,
+        None => None,
+    };
+    let rubric = FrozenRubric::of(role.as_ref());
+    let text = serde_json::to_string(&rubric).map_err(|e| ApiError::Internal(e.into()))?;
+    // Only the first freeze sticks; a concurrent one reads what won.
+    sqlx::query("UPDATE interviews SET rubric = $1 WHERE id = $2 AND rubric IS NULL")
+        .bind(text)
+        .bind(id)
+        .execute(db.pool())
+        .await
+        .map_err(internal)?;
+    let text: String = sqlx::query("SELECT rubric FROM interviews WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .and_then(|r| r.try_get("rubric"))
+        .map_err(internal)?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Attempts a background evaluation makes before it is marked failed.
+pub const ATTEMPTS: i64 = 3;
+
+/// Stores a pending evaluation of the completed interview `id` (once) and starts scoring it
+/// in the background.
+pub async fn enqueue(state: &AppState, owner: &str, id: &str) -> Result<(), ApiError> {
+    let rubric = freeze_rubric(state.db(), owner, id).await?;
+    let now = crate::time::now_rfc3339();
+    let inserted = sqlx::query(
+        "INSERT INTO evaluations (interview_id, status, scorer, prompt_version, rubric_version, \
+         attempts, created_at, updated_at) VALUES ($1, 'pending', 'heuristic', $2, $3, 0, $4, $4) \
+         ON CONFLICT (interview_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(heuristic::VERSION)
+    .bind(&rubric.version)
+    .bind(&now)
+    .execute(state.db().pool())
+    .await
+    .map_err(internal)?;
+    if inserted.rows_affected() == 1 {
+        let state = state.clone();
+        let id = id.to_owned();
+        tokio::spawn(async move {
+            run(state.db(), &id, rubric).await;
+            state.evaluations_finished().send_modify(|n| *n += 1);
+        });
+    }
+    Ok(())
+}
+
+/// Scores until ready or out of attempts.
+async fn run(db: &Db, id: &str, rubric: FrozenRubric) {
+    for attempt in 1..=ATTEMPTS {
+        let outcome = attempt_once(db, id, &rubric, attempt).await;
+        match outcome {
+            Ok(()) => return,
+            Err(err) if attempt == ATTEMPTS => {
+                tracing::warn!(interview = id, error = %err, "evaluation failed");
+                let _ = finish(db, id, "failed", Some(&err.to_string()), None, attempt).await;
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(interview = id, attempt, error = %err, "evaluation attempt failed; retrying");
+                tokio::time::sleep(Duration::from_millis(500 * attempt as u64)).await;
+            }
+        }
+    }
+}
+
+async fn attempt_once(
+    db: &Db,
+    id: &str,
+    rubric: &FrozenRubric,
+    attempt: i64,
+) -> Result<(), ApiError> {
+    let turns = crate::transcript::list(db, id).await?;
+    let mut report = heuristic::score(rubric, &turns);
+    let dropped = verify_evidence(&mut report, &turns);
+    if dropped > 0 {
+        tracing::warn!(
+            interview = id,
+            dropped,
+            "evidence quotes not found verbatim were dropped"
+        );
+    }
+    finish(db, id, "ready", None, Some(&report), attempt).await?;
+    // Seed 002's scores on the interview itself, 0 to 100, unless a person set them already.
+    let (technical, behavioral) = seed_scores(&report, rubric);
+    sqlx::query(
+        "UPDATE interviews SET technical_score = COALESCE(technical_score, $1), \
+         behavioral_score = COALESCE(behavioral_score, $2) WHERE id = $3",
+    )
+    .bind(technical)
+    .bind(behavioral)
+    .bind(id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+async fn finish(
+    db: &Db,
+    id: &str,
+    status: &str,
+    reason: Option<&str>,
+    report: Option<&Report>,
+    attempts: i64,
+) -> Result<(), ApiError> {
+    let body = report
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    sqlx::query(
+        "UPDATE evaluations SET status = $1, reason = $2, report = $3, attempts = $4, updated_at = $5 \
+         WHERE interview_id = $6",
+    )
+    .bind(status)
+    .bind(reason)
+    .bind(body)
+    .bind(attempts)
+    .bind(crate::time::now_rfc3339())
+    .bind(id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+fn mean_of(report: &Report, rubric: &FrozenRubric, foci: &[rubric::Focus]) -> Option<f64> {
+    let scores: Vec<f64> = report
+        .dimensions
+        .iter()
+        .zip(&rubric.dimensions)
+        .filter(|(_, d)| foci.contains(&d.focus))
+        .map(|(s, _)| f64::from(s.score))
+        .collect();
+    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+}
+
+/// Seed 002's `technical_score` and `behavioral_score`, 0 to 100.
+fn seed_scores(report: &Report, rubric: &FrozenRubric) -> (Option<i64>, Option<i64>) {
+    use rubric::Focus::*;
+    let to100 = |m: f64| ((m - 1.0) / 4.0 * 100.0).round() as i64;
+    (
+        mean_of(
+            report,
+            rubric,
+            &[Technical, ProblemSolving, CodeQuality, General],
+        )
+        .map(to100),
+        mean_of(report, rubric, &[Communication, Collaboration]).map(to100),
+    )
+}
+
+/// Seed 000's `feedback`: scores from 0 to 1 and a per-skill breakdown; null until ready.
+pub fn seed_feedback(evaluation: &Evaluation, rubric: &FrozenRubric) -> serde_json::Value {
+    use rubric::Focus::*;
+    let Some(report) = evaluation
+        .report
+        .as_ref()
+        .filter(|_| evaluation.status == "ready")
+    else {
+        return serde_json::Value::Null;
+    };
+    let unit = |m: Option<f64>| m.map(|m| ((m - 1.0) / 4.0 * 100.0).round() / 100.0);
+    let breakdown: serde_json::Map<String, serde_json::Value> = report
+        .skills
+        .iter()
+        .map(|s| {
+            (
+                s.skill.clone(),
+                serde_json::json!(unit(s.score.map(f64::from))),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "overall_score": unit(Some(report.overall_score)),
+        "communication_score": unit(mean_of(report, rubric, &[Communication])),
+        "technical_score": unit(mean_of(report, rubric, &[Technical, General])),
+        "problem_solving_score": unit(mean_of(report, rubric, &[ProblemSolving])),
+        "code_quality_score": unit(mean_of(report, rubric, &[CodeQuality])),
+        "skill_breakdown": breakdown,
+        "recommendation": report.recommendation,
+        "scorer": evaluation.scorer,
+    })
+}
+
+/// The evaluation of interview `id` (the caller has checked ownership), if one was started.
+pub async fn get(db: &Db, id: &str) -> Result<Option<Evaluation>, ApiError> {
+    let Some(row) = sqlx::query(
+        "SELECT status, reason, scorer, model, prompt_version, rubric_version, attempts, report, \
+         created_at, updated_at FROM evaluations WHERE interview_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    let report: Option<String> = row.try_get("report").map_err(internal)?;
+    let mut report: Option<Report> = report
+        .map(|r| serde_json::from_str(&r))
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let overrides = overrides(db, id).await?;
+    if let Some(report) = report.as_mut() {
+        for o in &overrides {
+            if let Some(d) = report.dimensions.iter_mut().find(|d| d.name == o.dimension) {
+                d.original_score.get_or_insert(d.score);
+                d.score = u8::try_from(o.to_score).unwrap_or(d.score);
+            }
+        }
+    }
+    Ok(Some(Evaluation {
+        status: row.try_get("status").map_err(internal)?,
+        reason: row.try_get("reason").map_err(internal)?,
+        scorer: row.try_get("scorer").map_err(internal)?,
+        model: row.try_get("model").map_err(internal)?,
+        prompt_version: row.try_get("prompt_version").map_err(internal)?,
+        rubric_version: row.try_get("rubric_version").map_err(internal)?,
+        attempts: row.try_get("attempts").map_err(internal)?,
+        report,
+        overrides,
+        created_at: row.try_get("created_at").map_err(internal)?,
+        updated_at: row.try_get("updated_at").map_err(internal)?,
+    }))
+}
+
+async fn overrides(db: &Db, id: &str) -> Result<Vec<Override>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT dimension, from_score, to_score, reason, reviewer_id, at FROM evaluation_overrides \
+         WHERE interview_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Override {
+                dimension: r.try_get("dimension").map_err(internal)?,
+                from_score: r.try_get("from_score").map_err(internal)?,
+                to_score: r.try_get("to_score").map_err(internal)?,
+                reason: r.try_get("reason").map_err(internal)?,
+                reviewer_id: r.try_get("reviewer_id").map_err(internal)?,
+                at: r.try_get("at").map_err(internal)?,
+            })
+        })
+        .collect()
+}
+
+/// Records a reviewer's override of one dimension of a ready evaluation; 409 before it is
+/// ready, 422 for a dimension the rubric does not have.
+pub async fn add_override(
+    db: &Db,
+    id: &str,
+    reviewer: &str,
+    request: &OverrideRequest,
+) -> Result<Evaluation, ApiError> {
+    if !(1..=5).contains(&request.score) {
+        return Err(ApiError::Unprocessable("score must be 1 to 5".to_owned()));
+    }
+    let reason_len = request.reason.trim().chars().count();
+    if reason_len == 0 || request.reason.chars().count() > 2000 {
+        return Err(ApiError::Unprocessable(
+            "reason must be 1 to 2000 characters".to_owned(),
+        ));
+    }
+    let evaluation = get(db, id)
+        .await?
+        .filter(|e| e.status == "ready")
+        .ok_or_else(|| ApiError::Conflict("the report is not ready yet".to_owned()))?;
+    let current = evaluation
+        .report
+        .as_ref()
+        .and_then(|r| r.dimensions.iter().find(|d| d.name == request.dimension))
+        .map(|d| d.score)
+        .ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "the rubric has no dimension {:?}",
+                request.dimension
+            ))
+        })?;
+    let mut tx = db.begin_write().await.map_err(internal)?;
+    let seq: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM evaluation_overrides WHERE interview_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.try_get("n"))
+            .map_err(internal)?;
+    sqlx::query(
+        "INSERT INTO evaluation_overrides (interview_id, seq, dimension, from_score, to_score, reason, \
+         reviewer_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(seq + 1)
+    .bind(&request.dimension)
+    .bind(i64::from(current))
+    .bind(i64::from(request.score))
+    .bind(request.reason.trim())
+    .bind(reviewer)
+    .bind(crate::time::now_rfc3339())
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    get(db, id).await?.ok_or_else(crate::interviews::not_found)
+}
