@@ -246,16 +246,7 @@ impl Modify for CommonResponses {
                 continue;
             }
             let path_params = path.contains('{');
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for op in operations(item) {
                 let responses = &mut op.responses.responses;
                 if !responses.contains_key("429") {
                     responses.insert("429".to_owned(), error("Rate limit exceeded"));
@@ -327,8 +318,9 @@ impl Modify for Aliases {
     }
 }
 
-fn renamed(mut item: PathItem, suffix: &str) -> PathItem {
-    for op in [
+/// The operations of a path item, for editing.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
         &mut item.get,
         &mut item.put,
         &mut item.post,
@@ -337,7 +329,10 @@ fn renamed(mut item: PathItem, suffix: &str) -> PathItem {
     ]
     .into_iter()
     .flatten()
-    {
+}
+
+fn renamed(mut item: PathItem, suffix: &str) -> PathItem {
+    for op in operations(&mut item) {
         if let Some(id) = &op.operation_id {
             op.operation_id = Some(format!("{id}_{suffix}"));
         }

@@ -8,15 +8,13 @@ mod common;
 
 use std::time::Duration;
 
-use axum::http::{Request, StatusCode};
-use base64::Engine;
+use axum::http::StatusCode;
 use common::users::{request, user_token};
 use common::{Reply, send_to};
 use control_api::AppState;
-use livekit_api::access_token::{AccessToken, TokenVerifier};
+use livekit_api::access_token::TokenVerifier;
 use livekit_api::services::agent_dispatch::AgentDispatchClient;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tests::livekit::LiveKitServer;
 use tests::pyclient::{ClientOptions, PyClient};
 
@@ -32,21 +30,12 @@ fn on(server: &LiveKitServer, state: &AppState) -> AppState {
 
 /// Sends a webhook signed as livekit-server signs it.
 async fn hook(state: &AppState, body: &Value) -> Reply {
-    let body = body.to_string();
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
-    let token = AccessToken::with_api_key(
-        &state.config().livekit_api_key,
-        &state.config().livekit_api_secret,
+    let config = state.config();
+    send_to(
+        state,
+        common::signed_webhook(&config.livekit_api_key, &config.livekit_api_secret, body),
     )
-    .with_sha256(&hash)
-    .to_jwt()
-    .expect("sign");
-    let request = Request::post("/api/v1/livekit/webhook")
-        .header("content-type", "application/webhook+json")
-        .header("authorization", token)
-        .body(axum::body::Body::from(body))
-        .expect("request");
-    send_to(state, request).await
+    .await
 }
 
 /// The identity and room a LiveKit token grants.

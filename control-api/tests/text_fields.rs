@@ -23,7 +23,7 @@ use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use serde_json::{Value, json};
 
 /// Strings per run; every string goes into every target.
-const STRINGS: usize = 24;
+const STRINGS: usize = 40;
 
 /// One backend's app and the ids of its seeded objects.
 struct Side {

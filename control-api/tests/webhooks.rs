@@ -5,29 +5,19 @@
 mod common;
 
 use axum::http::{Request, StatusCode};
-use base64::Engine;
 use common::users::{request, user_token};
 use common::{Reply, assert_error, send_to};
 use control_api::AppState;
-use livekit_api::access_token::AccessToken;
 use livekit_api::services::agent_dispatch::AgentDispatchClient;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tests::livekit::LiveKitServer;
 
 async fn hook(state: &AppState, body: &Value, secret: &str) -> Reply {
-    let body = body.to_string();
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
-    let token = AccessToken::with_api_key(&state.config().livekit_api_key, secret)
-        .with_sha256(&hash)
-        .to_jwt()
-        .expect("sign");
-    let request = Request::post("/api/v1/livekit/webhook")
-        .header("content-type", "application/webhook+json")
-        .header("authorization", token)
-        .body(axum::body::Body::from(body))
-        .expect("request");
-    send_to(state, request).await
+    send_to(
+        state,
+        common::signed_webhook(&state.config().livekit_api_key, secret, body),
+    )
+    .await
 }
 
 fn event(kind: &str, room: &str, identity: &str, participant_kind: &str) -> Value {

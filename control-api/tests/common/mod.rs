@@ -68,3 +68,22 @@ pub fn assert_error(reply: &Reply, status: StatusCode) {
         reply.json
     );
 }
+
+/// `POST /api/v1/livekit/webhook` with `body`, signed as livekit-server signs its webhooks (a
+/// JWT over the API secret carrying the body's SHA-256).
+pub fn signed_webhook(api_key: &str, secret: &str, body: &serde_json::Value) -> Request<Body> {
+    use base64::Engine;
+    use sha2::Digest;
+    let body = body.to_string();
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes()));
+    let token = livekit_api::access_token::AccessToken::with_api_key(api_key, secret)
+        .with_sha256(&hash)
+        .to_jwt()
+        .expect("sign");
+    Request::post("/api/v1/livekit/webhook")
+        .header("content-type", "application/webhook+json")
+        .header("authorization", token)
+        .body(Body::from(body))
+        .expect("request")
+}
