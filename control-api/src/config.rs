@@ -53,6 +53,19 @@ pub struct Config {
     /// requests whose credentials were refused (0: unlimited).
     #[arg(long, env = "RATE_LIMIT_ANONYMOUS_PER_MINUTE", default_value_t = 600)]
     pub rate_limit_anonymous_per_minute: u32,
+    /// OpenAI-compatible server (base URL with `/v1`) that scores interviews; empty: the
+    /// offline heuristic scorer.
+    #[arg(long, env = "EVALUATION_LLM_BASE_URL", default_value = "")]
+    pub evaluation_llm_base_url: String,
+    /// API key of that server (may be empty for local servers).
+    #[arg(long, env = "EVALUATION_LLM_API_KEY", default_value = "")]
+    pub evaluation_llm_api_key: String,
+    /// Model that scores.
+    #[arg(long, env = "EVALUATION_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub evaluation_llm_model: String,
+    /// Seconds one scoring request may take before it is retried.
+    #[arg(long, env = "EVALUATION_LLM_TIMEOUT_SECS", default_value_t = 120)]
+    pub evaluation_llm_timeout_secs: u64,
     /// Comma-separated CORS allow-list of origins; empty allows none.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "")]
     pub cors_origins: Vec<String>,
@@ -104,8 +117,17 @@ impl Config {
     pub fn redacted(&self) -> String {
         let db = self.database_url.split('@').next_back().unwrap_or_default();
         format!(
-            "bind={} db=..{} livekit={} agent={} cors={:?}",
-            self.bind, db, self.livekit_url, self.agent_name, self.cors_origins
+            "bind={} db=..{} livekit={} agent={} cors={:?} scorer={}",
+            self.bind,
+            db,
+            self.livekit_url,
+            self.agent_name,
+            self.cors_origins,
+            if self.evaluation_llm_base_url.is_empty() {
+                "heuristic"
+            } else {
+                "llm"
+            }
         )
     }
 }

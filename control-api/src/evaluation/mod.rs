@@ -12,9 +12,12 @@
 //!
 //! The scorer receives the transcript's turns and the rubric, nothing else: delivery measures
 //! (speech rate, pauses, fillers, pitch, volume) are not among its inputs, by construction.
-//! Today's scorer is the offline [`heuristic`] one; every report records its kind and version.
+//! The scorer is the [`llm`] one when `EVALUATION_LLM_BASE_URL` names an OpenAI-compatible
+//! server, else the offline [`heuristic`] one; every report records its kind, model and
+//! prompt version and the rubric's version.
 
 pub mod heuristic;
+pub mod llm;
 pub mod rubric;
 
 use std::time::Duration;
@@ -160,7 +163,7 @@ pub struct Evaluation {
     pub status: String,
     /// Why it failed, when it did.
     pub reason: Option<String>,
-    /// `heuristic` (offline, deterministic).
+    /// `llm`, or `heuristic` (offline, deterministic).
     pub scorer: String,
     /// The model that scored, null for the heuristic scorer.
     pub model: Option<String>,
@@ -242,18 +245,63 @@ pub async fn freeze_rubric(db: &Db, owner: &str, id: &str) -> Result<FrozenRubri
 /// Attempts a background evaluation makes before it is marked failed.
 pub const ATTEMPTS: i64 = 3;
 
+/// Which scorer an evaluation uses.
+#[derive(Debug, Clone)]
+enum Scorer {
+    Heuristic,
+    Llm(llm::LlmConfig),
+}
+
+impl Scorer {
+    fn of(config: &crate::Config) -> Self {
+        if config.evaluation_llm_base_url.is_empty() {
+            Self::Heuristic
+        } else {
+            Self::Llm(llm::LlmConfig {
+                base_url: config.evaluation_llm_base_url.clone(),
+                api_key: config.evaluation_llm_api_key.clone(),
+                model: config.evaluation_llm_model.clone(),
+                timeout: Duration::from_secs(config.evaluation_llm_timeout_secs.max(1)),
+            })
+        }
+    }
+
+    /// Kind, model and prompt version, as stored.
+    fn labels(&self) -> (&'static str, Option<&str>, &'static str) {
+        match self {
+            Self::Heuristic => ("heuristic", None, heuristic::VERSION),
+            Self::Llm(c) => ("llm", Some(c.model.as_str()), llm::PROMPT_VERSION),
+        }
+    }
+
+    async fn score(
+        &self,
+        rubric: &FrozenRubric,
+        turns: &[TranscriptTurn],
+    ) -> anyhow::Result<Report> {
+        match self {
+            Self::Heuristic => Ok(heuristic::score(rubric, turns)),
+            Self::Llm(config) => llm::score(config, rubric, turns).await,
+        }
+    }
+}
+
 /// Stores a pending evaluation of the completed interview `id` (once) and starts scoring it
 /// in the background.
 pub async fn enqueue(state: &AppState, owner: &str, id: &str) -> Result<(), ApiError> {
     let rubric = freeze_rubric(state.db(), owner, id).await?;
+    let scorer = Scorer::of(state.config());
+    let (kind, model, prompt_version) = scorer.labels();
     let now = crate::time::now_rfc3339();
     let inserted = sqlx::query(
-        "INSERT INTO evaluations (interview_id, status, scorer, prompt_version, rubric_version, \
-         attempts, created_at, updated_at) VALUES ($1, 'pending', 'heuristic', $2, $3, 0, $4, $4) \
+        "INSERT INTO evaluations (interview_id, status, scorer, model, prompt_version, rubric_version, \
+         attempts, created_at, updated_at) VALUES ($1, 'pending', $2, $3, $4, $5, 0, $6, $6) \
          ON CONFLICT (interview_id) DO NOTHING",
     )
     .bind(id)
-    .bind(heuristic::VERSION)
+    .bind(kind)
+    .bind(model)
+    .bind(prompt_version)
     .bind(&rubric.version)
     .bind(&now)
     .execute(state.db().pool())
@@ -263,7 +311,7 @@ pub async fn enqueue(state: &AppState, owner: &str, id: &str) -> Result<(), ApiE
         let state = state.clone();
         let id = id.to_owned();
         tokio::spawn(async move {
-            run(state.db(), &id, rubric).await;
+            run(state.db(), &id, rubric, scorer).await;
             state.evaluations_finished().send_modify(|n| *n += 1);
         });
     }
@@ -271,9 +319,9 @@ pub async fn enqueue(state: &AppState, owner: &str, id: &str) -> Result<(), ApiE
 }
 
 /// Scores until ready or out of attempts.
-async fn run(db: &Db, id: &str, rubric: FrozenRubric) {
+async fn run(db: &Db, id: &str, rubric: FrozenRubric, scorer: Scorer) {
     for attempt in 1..=ATTEMPTS {
-        let outcome = attempt_once(db, id, &rubric, attempt).await;
+        let outcome = attempt_once(db, id, &rubric, &scorer, attempt).await;
         match outcome {
             Ok(()) => return,
             Err(err) if attempt == ATTEMPTS => {
@@ -293,10 +341,14 @@ async fn attempt_once(
     db: &Db,
     id: &str,
     rubric: &FrozenRubric,
+    scorer: &Scorer,
     attempt: i64,
 ) -> Result<(), ApiError> {
     let turns = crate::transcript::list(db, id).await?;
-    let mut report = heuristic::score(rubric, &turns);
+    let mut report = scorer
+        .score(rubric, &turns)
+        .await
+        .map_err(ApiError::Internal)?;
     let dropped = verify_evidence(&mut report, &turns);
     if dropped > 0 {
         tracing::warn!(

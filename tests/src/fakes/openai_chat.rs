@@ -23,6 +23,8 @@ pub struct ChatScript {
     pub retry_after_secs: u32,
     /// Accept the request and never answer.
     pub hang: bool,
+    /// The first N calls are accepted and never answered (before `fail_first` counts).
+    pub hang_first: usize,
 }
 
 impl Default for ChatScript {
@@ -35,6 +37,7 @@ impl Default for ChatScript {
             rate_limit_first: 0,
             retry_after_secs: 1,
             hang: false,
+            hang_first: 0,
         }
     }
 }
@@ -48,10 +51,11 @@ pub async fn start(script: ChatScript) -> Result<Server> {
             if request.target != "/v1/chat/completions" || request.method != "POST" {
                 return respond(socket, "404 Not Found", &[], "{}").await;
             }
-            if script.hang {
+            if script.hang || index < script.hang_first {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 return Ok(());
             }
+            let index = index - script.hang_first;
             if index < script.fail_first {
                 let body = r#"{"error":{"message":"internal error","type":"server_error"}}"#;
                 return respond(
