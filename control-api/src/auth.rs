@@ -98,6 +98,21 @@ pub fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
             == 0
 }
 
+/// The active user an access token (valid, unexpired, not revoked) was issued to.
+pub async fn user_of(state: &AppState, token: &str) -> Result<(User, AccessToken), ApiError> {
+    let token = verify_access_token(state, token)?;
+    if crate::sessions::is_revoked(state.db(), &token.jti).await? {
+        return Err(invalid_token());
+    }
+    let user = accounts::by_id(state.db(), &token.user_id)
+        .await?
+        .ok_or_else(invalid_token)?;
+    if !user.is_active {
+        return Err(ApiError::BadRequest("inactive user".to_owned()));
+    }
+    Ok((user, token))
+}
+
 /// The authenticated, active user of a request (`Authorization: Bearer <access token>`).
 pub struct CurrentUser {
     /// The user.
@@ -112,16 +127,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::Unauthorized("not authenticated".to_owned()))?;
-        let token = verify_access_token(state, token)?;
-        if crate::sessions::is_revoked(state.db(), &token.jti).await? {
-            return Err(invalid_token());
-        }
-        let user = accounts::by_id(state.db(), &token.user_id)
-            .await?
-            .ok_or_else(invalid_token)?;
-        if !user.is_active {
-            return Err(ApiError::BadRequest("inactive user".to_owned()));
-        }
+        let (user, token) = user_of(state, token).await?;
         crate::principal::limited(parts, state, &user.id, &crate::principal::Via::Session)?;
         Ok(Self { user, token })
     }

@@ -66,6 +66,12 @@ pub struct Config {
     /// Seconds one scoring request may take before it is retried.
     #[arg(long, env = "EVALUATION_LLM_TIMEOUT_SECS", default_value_t = 120)]
     pub evaluation_llm_timeout_secs: u64,
+    /// Analysis sockets (`/ws/analysis/{id}`) open at once, one per user.
+    #[arg(long, env = "ANALYSIS_MAX_SOCKETS", default_value_t = 100)]
+    pub analysis_max_sockets: usize,
+    /// Seconds of audio one analysis socket may stream.
+    #[arg(long, env = "ANALYSIS_MAX_SECONDS", default_value_t = 3 * 3600)]
+    pub analysis_max_seconds: u64,
     /// Comma-separated CORS allow-list of origins; empty allows none.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "")]
     pub cors_origins: Vec<String>,

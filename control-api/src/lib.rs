@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod agent_store;
+pub mod analysis;
 pub mod api_keys;
 pub mod auth;
 pub mod config;
@@ -61,6 +62,7 @@ struct Inner {
     register_limiter: Option<login_limit::LoginLimiter>,
     hasher: passwords::Hasher,
     evaluations_finished: tokio::sync::watch::Sender<u64>,
+    analysis_slots: Arc<analysis::Slots>,
     rate_limits: rate_limit::RateLimits,
 }
 
@@ -73,6 +75,7 @@ impl AppState {
                 register_limiter: (config.registrations_per_minute > 0)
                     .then(|| login_limit::LoginLimiter::new(config.registrations_per_minute)),
                 evaluations_finished: tokio::sync::watch::Sender::new(0),
+                analysis_slots: Arc::default(),
                 hasher: passwords::Hasher::new(
                     config.password_hash_concurrency,
                     config.password_hash_queue,
@@ -107,6 +110,11 @@ impl AppState {
     /// Counts evaluations that have finished (ready or failed), for whoever waits on one.
     pub fn evaluations_finished(&self) -> &tokio::sync::watch::Sender<u64> {
         &self.inner.evaluations_finished
+    }
+
+    /// Who holds an analysis socket now.
+    pub fn analysis_slots(&self) -> &Arc<analysis::Slots> {
+        &self.inner.analysis_slots
     }
 
     /// The bounded password hasher.
@@ -156,6 +164,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(openapi::router())
         .merge(routes::docs::router())
+        .merge(analysis::router())
         .merge(request_metrics.router(config.metrics_token().to_owned()))
         .nest("/api/v1", api)
         .fallback(routes::fallback::not_found)

@@ -18,7 +18,12 @@ use crate::AppState;
 use crate::json::Json;
 
 /// Routes served but deliberately left out of the document (documentation and scraping).
-pub const UNDOCUMENTED: &[&str] = &["/openapi.json", "/docs", "/metrics"];
+pub const UNDOCUMENTED: &[&str] = &[
+    "/openapi.json",
+    "/docs",
+    "/metrics",
+    "/ws/analysis/{session_id}",
+];
 
 /// The document of the whole `/api/v1` surface plus the root probes.
 #[derive(OpenApi)]
