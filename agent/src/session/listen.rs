@@ -2,11 +2,20 @@
 //! positions (VAD samples, STT seconds) back to the session clock.
 //!
 //! The pipeline is not `Send` (the WebRTC gate wraps a C object), so each session runs it on
-//! a dedicated thread: frames go in over a channel, VAD events come back over another.
+//! a dedicated thread: frames go in over a bounded channel (one second of audio), VAD events
+//! come back over another.
+//!
+//! Lateness is measured where it happens: a frame is late when its analysis finishes more
+//! than [`LATE_FRAME`] after the frame was decoded, queueing on the channel included, and a
+//! frame that finds the channel full (the thread is a second behind) is dropped and counted
+//! late. A lagging analysis thread therefore shows in the worker's load, which it did not
+//! when lateness was taken as the frame was queued.
 //! **Invariant:** frames reach the thread in arrival order, so 16 kHz position `p` lies in
 //! the `p / 320`-th frame the shell recorded in its [`TimeMap`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
@@ -39,34 +48,78 @@ pub(crate) enum Heard {
     Failed,
 }
 
+/// A frame analysed this long after it was decoded counts as late.
+pub(crate) const LATE_FRAME: Duration = Duration::from_millis(20);
+
+/// Frames the channel to the dsp thread holds: one second of audio.
+const FRAME_QUEUE: usize = 50;
+
+/// Called for every candidate frame once its fate is known: whether it was late.
+pub(crate) type FrameHook = Arc<dyn Fn(bool) + Send + Sync>;
+
+/// Frames analysed (or dropped) and how many of them late, shared with the dsp thread.
+#[derive(Debug, Default)]
+pub(crate) struct FrameCounts {
+    pub frames: AtomicU64,
+    pub late: AtomicU64,
+}
+
+/// Counts one frame and tells the hook.
+fn count(counts: &FrameCounts, hook: Option<&FrameHook>, late: bool) {
+    counts.frames.fetch_add(1, Ordering::Relaxed);
+    counts.late.fetch_add(u64::from(late), Ordering::Relaxed);
+    if let Some(hook) = hook {
+        hook(late);
+    }
+}
+
 /// The shell's side of the dsp thread. Dropping it ends the thread.
 pub(crate) struct Listener {
-    frames: std_mpsc::Sender<Box<[i16]>>,
+    frames: std_mpsc::SyncSender<(Box<[i16]>, std::time::Instant)>,
     pub events: mpsc::UnboundedReceiver<Heard>,
+    pub counts: Arc<FrameCounts>,
+    on_frame: Option<FrameHook>,
 }
 
 impl Listener {
-    /// Starts the thread with `config` (VAD thresholds) and optional Silero paths.
-    pub fn spawn(config: PipelineConfig, silero: SileroPaths) -> std::io::Result<Self> {
-        let (frames, frame_rx) = std_mpsc::channel::<Box<[i16]>>();
+    /// Starts the thread with `config` (VAD thresholds) and optional Silero paths; `on_frame`
+    /// hears about every frame's lateness.
+    pub fn spawn(
+        config: PipelineConfig,
+        silero: SileroPaths,
+        on_frame: Option<FrameHook>,
+    ) -> std::io::Result<Self> {
+        let (frames, frame_rx) = std_mpsc::sync_channel(FRAME_QUEUE);
         let (tx, events) = mpsc::unbounded_channel();
+        let counts = Arc::new(FrameCounts::default());
+        let (thread_counts, thread_hook) = (Arc::clone(&counts), on_frame.clone());
         std::thread::Builder::new()
             .name("voice-dsp".into())
-            .spawn(move || run(config, silero, frame_rx, tx))?;
-        Ok(Self { frames, events })
+            .spawn(move || run(config, silero, frame_rx, tx, &thread_counts, thread_hook))?;
+        Ok(Self {
+            frames,
+            events,
+            counts,
+            on_frame,
+        })
     }
 
-    /// Hands one 20 ms frame to the pipeline; never blocks.
-    pub fn push(&self, frame: Box<[i16]>) {
-        let _ = self.frames.send(frame);
+    /// Hands one 20 ms frame, decoded at `decoded_at`, to the pipeline; never blocks. A frame
+    /// that finds the queue full is dropped and counted late.
+    pub fn push(&self, frame: Box<[i16]>, decoded_at: std::time::Instant) {
+        if let Err(std_mpsc::TrySendError::Full(_)) = self.frames.try_send((frame, decoded_at)) {
+            count(&self.counts, self.on_frame.as_ref(), true);
+        }
     }
 }
 
 fn run(
     config: PipelineConfig,
     paths: SileroPaths,
-    frames: std_mpsc::Receiver<Box<[i16]>>,
+    frames: std_mpsc::Receiver<(Box<[i16]>, std::time::Instant)>,
     events: mpsc::UnboundedSender<Heard>,
+    counts: &FrameCounts,
+    on_frame: Option<FrameHook>,
 ) {
     let silero = match (&paths.runtime, &paths.model) {
         (Some(lib), Some(model)) => match Silero::load(lib, model) {
@@ -90,9 +143,14 @@ fn run(
     let mut pcm = vec![0.0f32; FRAME_SAMPLES];
     let mut index = 0u64;
     let mut window = 0.0f32;
-    while let Ok(frame) = frames.recv() {
+    while let Ok((frame, decoded_at)) = frames.recv() {
         let this = index;
         index += 1;
+        let analysed = AnalysedGuard {
+            counts,
+            hook: on_frame.as_ref(),
+            decoded_at,
+        };
         for (out, &s) in pcm.iter_mut().zip(frame.iter()) {
             *out = f32::from(s) / 32768.0;
         }
@@ -121,6 +179,25 @@ fn run(
                 return;
             }
         }
+        drop(analysed);
+    }
+}
+
+/// Counts its frame when dropped, that is once the frame's analysis is over, whichever way
+/// the loop leaves it.
+struct AnalysedGuard<'a> {
+    counts: &'a FrameCounts,
+    hook: Option<&'a FrameHook>,
+    decoded_at: std::time::Instant,
+}
+
+impl Drop for AnalysedGuard<'_> {
+    fn drop(&mut self) {
+        count(
+            self.counts,
+            self.hook,
+            self.decoded_at.elapsed() > LATE_FRAME,
+        );
     }
 }
 

@@ -19,9 +19,6 @@ use super::think::{Thinker, Thought};
 use super::{Hooks, SessionError, SessionReport, TurnTrace, VoiceConfig, transcript};
 use crate::transport::{AgentState, RoomEvent, RoomTransport, SAMPLE_RATE};
 
-/// A frame handled this long after it was decoded counts as late.
-const LATE_FRAME: Duration = Duration::from_millis(20);
-
 /// Everything the shell waits for.
 enum Event {
     Room(Option<RoomEvent>),
@@ -53,8 +50,12 @@ pub async fn run<T: RoomTransport>(
     let mut shell = Shell {
         engine: Engine::new(config.engine.clone(), mode),
         started,
-        listener: Listener::spawn(config.pipeline.clone(), config.silero.clone())
-            .map_err(SessionError::Thread)?,
+        listener: Listener::spawn(
+            config.pipeline.clone(),
+            config.silero.clone(),
+            hooks.on_frame.clone(),
+        )
+        .map_err(SessionError::Thread)?,
         stt: Some(LiveStt::spawn(config.stt.clone())),
         thinker: config
             .llm
@@ -133,6 +134,9 @@ pub async fn run<T: RoomTransport>(
     }
     shell.announce_messages();
     shell.report.history = shell.engine.history().messages().to_vec();
+    let counts = &shell.listener.counts;
+    shell.report.frames = counts.frames.load(std::sync::atomic::Ordering::Relaxed);
+    shell.report.late_frames = counts.late.load(std::sync::atomic::Ordering::Relaxed);
     Ok(shell.report)
 }
 
@@ -228,7 +232,6 @@ impl Shell {
                     self.candidate =
                         Some((frame.identity.to_string(), frame.track_sid.to_string()));
                 }
-                let waited = frame.received_at.elapsed();
                 let at = self.now();
                 self.times.record(at);
                 let level = rms(&frame.samples);
@@ -239,13 +242,8 @@ impl Shell {
                 if let Some(stt) = &self.stt {
                     stt.send_audio(&frame.samples);
                 }
-                self.listener.push(frame.samples);
-                let late = waited > LATE_FRAME;
-                self.report.frames += 1;
-                self.report.late_frames += u64::from(late);
-                if let Some(on_frame) = &self.hooks.on_frame {
-                    on_frame(late);
-                }
+                // Lateness is counted by the dsp thread once the frame is analysed.
+                self.listener.push(frame.samples, frame.received_at);
             }
             RoomEvent::TrackSubscribed {
                 identity,
