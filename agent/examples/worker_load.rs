@@ -1,6 +1,7 @@
 //! Load benchmark of one worker: how many concurrent interviews it sustains before more than
-//! 0.1 % of the candidates' audio frames are handled late (more than 20 ms after they were
-//! decoded, the worker's own `worker_audio_frames_late_total` measure).
+//! 0.1 % of the candidates' audio frames are analysed late (more than 20 ms after they were
+//! decoded, queueing for the dsp thread included: the worker's own
+//! `worker_audio_frames_late_total` measure).
 //!
 //!     cargo run --release -p agent --example worker_load [-- --step 4 --max 80 --seconds 15]
 //!

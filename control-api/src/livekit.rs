@@ -50,17 +50,30 @@ pub async fn open_room(config: &Config, room: &str, metadata: &str) -> Result<St
     dispatch(config, room, metadata).await
 }
 
-/// Deletes `room`, which disconnects everyone in it (candidate, agent, observers). Best effort:
-/// the interview's own state change has already happened and must not fail because LiveKit is
-/// unreachable, so a failure is logged; a participant who rejoins later with a token still in
-/// its TTL is removed by the webhook receiver.
+/// Removes everyone but the agent from `room`: the candidate and any observer. The agent is
+/// left to end its session as it does when the candidate leaves (a deleted room would look to
+/// it like a lost connection to rejoin). Best effort: the interview's own state change has
+/// already happened and must not fail because LiveKit is unreachable, so a failure is logged;
+/// a participant who rejoins later with a token still in its TTL is removed by the webhook
+/// receiver.
 pub async fn close_room(config: &Config, room: &str) {
     let host = http_url(&config.livekit_url);
     let rooms =
         RoomClient::with_api_key(&host, &config.livekit_api_key, &config.livekit_api_secret)
             .with_request_timeout(Duration::from_secs(10));
-    if let Err(err) = rooms.delete_room(room).await {
-        tracing::warn!(error = %err, room, "LiveKit room deletion failed");
+    let participants = match rooms.list_participants(room).await {
+        Ok(participants) => participants,
+        Err(err) => {
+            tracing::warn!(error = %err, room, "LiveKit participant listing failed");
+            return;
+        }
+    };
+    for p in participants {
+        if p.kind() != proto::participant_info::Kind::Agent
+            && let Err(err) = rooms.remove_participant(room, &p.identity).await
+        {
+            tracing::warn!(error = %err, room, "LiveKit participant removal failed");
+        }
     }
 }
 

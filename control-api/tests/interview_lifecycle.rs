@@ -1,8 +1,8 @@
-//! Start is idempotent and an interview that is over closes its room, against a real
+//! Start is idempotent and an interview that is over lets no candidate stay, against a real
 //! livekit-server and the official Python client, on both backends: repeated and concurrent
 //! starts dispatch the agent once and answer with the same room and identity; completing the
 //! interview disconnects the candidate; a candidate who rejoins with a token still in its TTL
-//! is removed when LiveKit reports the join; deleting a started interview closes its room too.
+//! is removed when LiveKit reports the join; deleting a started interview removes them too.
 
 mod common;
 
@@ -66,7 +66,7 @@ async fn wait_disconnected(client: &mut PyClient) {
 }
 
 backend_tests! {
-    async fn start_dispatches_once_and_an_ended_interview_closes_its_room(state: AppState) {
+    async fn start_dispatches_once_and_an_ended_interview_lets_no_candidate_stay(state: AppState) {
         let server = LiveKitServer::start().await.expect("livekit-server");
         let state = on(&server, &state);
         let token = user_token(&state, "recruiter@example.com").await;
@@ -111,7 +111,7 @@ backend_tests! {
         let again = send_to(&state, request("POST", &start_uri, Some(&token), None)).await;
         assert_eq!(again.status, StatusCode::BAD_REQUEST, "a completed interview does not start again");
 
-        // Rejoining with the old token (LiveKit recreates the room): the join webhook removes them.
+        // Rejoining with the old token: the join webhook removes them.
         let mut rejoined = PyClient::join(&server.ws_url(), &candidate_token, ClientOptions::default())
             .await
             .expect("the token is still within its TTL");
@@ -122,7 +122,7 @@ backend_tests! {
         let _ = rejoined.leave().await;
         assert!(participants(&server, &room).await.is_empty());
 
-        // Deleting a started interview closes its room as well.
+        // Deleting a started interview removes its candidate as well.
         let second = send_to(&state, create("Deleted")).await;
         let second_id = second.json["id"].as_str().expect("id").to_owned();
         let started = send_to(&state, request("POST", &format!("/api/v1/interviews/{second_id}/start"), Some(&token), None)).await;

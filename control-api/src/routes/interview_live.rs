@@ -305,8 +305,8 @@ pub(crate) async fn complete(
     let before = owned(&state, &principal, &id).await?;
     interviews::mark_completed(state.db(), &principal.user.id, &id).await?;
     if before.dispatch_count > 0 {
-        // Everyone leaves the room now; tokens still within their TTL are refused on rejoin
-        // by the webhook receiver.
+        // The candidate and observers leave the room now (the agent then ends its session);
+        // tokens still within their TTL are refused on rejoin by the webhook receiver.
         crate::livekit::close_room(state.config(), &before.room_name).await;
     }
     crate::evaluation::enqueue(&state, &principal.user.id, &id).await?;

@@ -1,8 +1,8 @@
 //! `POST /livekit/webhook`: LiveKit's webhooks, verified with livekit-api's receiver (JWT over
 //! the API secret carrying the body's SHA-256). Participant joins and leaves and the room's end
 //! go on the interview's event log; when the agent leaves an unfinished interview, the agent is
-//! dispatched again and that is recorded too. A participant joining an interview that is over
-//! (completed or deleted) is removed from the room.
+//! dispatched again and that is recorded too. A candidate or observer joining an interview that
+//! is over (completed or deleted) is removed from the room.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -75,6 +75,7 @@ pub(crate) async fn receive(
     };
     if event.event == "participant_joined"
         && over
+        && !is_agent
         && let Some(identity) = &identity
     {
         crate::livekit::remove_participant(config, &room.name, identity).await;
