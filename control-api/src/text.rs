@@ -59,11 +59,10 @@ pub fn check_json(value: &Value) -> Result<(), ApiError> {
 /// Middleware: refuses a request whose percent-decoded path or query holds a control character.
 pub async fn reject_control_in_uri(request: Request, next: Next) -> Response {
     let uri = request.uri();
-    let bad = |raw: &str| percent_decoded_has_control(raw);
-    if bad(uri.path()) {
+    if percent_decoded_has_control(uri.path()) {
         return forbidden("the path").into_response();
     }
-    if uri.query().is_some_and(bad) {
+    if uri.query().is_some_and(percent_decoded_has_control) {
         return forbidden("the query").into_response();
     }
     next.run(request).await

@@ -469,7 +469,7 @@ pub fn score(rubric: &FrozenRubric, turns: &[TranscriptTurn]) -> Report {
                 name: d.name.clone(),
                 weight: d.weight,
                 score,
-                anchor: d.anchors.get(usize::from(score - 1)).cloned().unwrap_or_default(),
+                anchor: d.anchor(score),
                 rationale,
                 low_confidence: evidence.is_empty(),
                 evidence,
@@ -512,16 +512,7 @@ pub fn score(rubric: &FrozenRubric, turns: &[TranscriptTurn]) -> Report {
         })
         .collect();
 
-    let weight: f64 = dimensions
-        .iter()
-        .map(|d| d.weight)
-        .sum::<f64>()
-        .max(f64::MIN_POSITIVE);
-    let overall = dimensions
-        .iter()
-        .map(|d| f64::from(d.score) * d.weight)
-        .sum::<f64>()
-        / weight;
+    let overall = super::weighted_score(&dimensions);
     let strengths = dimensions
         .iter()
         .filter(|d| d.score >= 4)

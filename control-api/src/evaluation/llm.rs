@@ -247,11 +247,7 @@ pub async fn score(
                 name: d.name.clone(),
                 weight: d.weight,
                 score: r.score,
-                anchor: d
-                    .anchors
-                    .get(usize::from(r.score - 1))
-                    .cloned()
-                    .unwrap_or_default(),
+                anchor: d.anchor(r.score),
                 rationale: r.rationale.clone(),
                 low_confidence: r.evidence.is_empty(),
                 evidence: r.evidence.clone(),
@@ -276,23 +272,14 @@ pub async fn score(
             }
         })
         .collect();
-    let weight: f64 = dimensions
-        .iter()
-        .map(|d| d.weight)
-        .sum::<f64>()
-        .max(f64::MIN_POSITIVE);
-    let overall = dimensions
-        .iter()
-        .map(|d| f64::from(d.score) * d.weight)
-        .sum::<f64>()
-        / weight;
+    let overall_score = (super::weighted_score(&dimensions) * 100.0).round() / 100.0;
     Ok(Report {
         dimensions,
         skills,
         strengths: reply.strengths,
         concerns: reply.concerns,
         follow_up_questions: reply.follow_up_questions,
-        overall_score: (overall * 100.0).round() / 100.0,
+        overall_score,
         recommendation: reply.recommendation,
         confidence: reply.confidence,
     })

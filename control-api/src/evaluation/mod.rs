@@ -126,6 +126,20 @@ pub struct Report {
     pub confidence: f64,
 }
 
+/// The weight-averaged score of `dimensions` on the 1-5 scale.
+pub(crate) fn weighted_score(dimensions: &[DimensionScore]) -> f64 {
+    let weight: f64 = dimensions
+        .iter()
+        .map(|d| d.weight)
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
+    dimensions
+        .iter()
+        .map(|d| f64::from(d.score) * d.weight)
+        .sum::<f64>()
+        / weight
+}
+
 /// Drops every quote that does not occur verbatim in the candidate turn it names and marks
 /// dimensions left without evidence low-confidence. Returns how many quotes were dropped.
 pub fn verify_evidence(report: &mut Report, turns: &[TranscriptTurn]) -> usize {

@@ -105,6 +105,17 @@ pub struct Dimension {
     pub anchors: Vec<String>,
 }
 
+impl Dimension {
+    /// What `score` (1 to 5) means on this dimension's scale.
+    pub fn anchor(&self, score: u8) -> String {
+        usize::from(score)
+            .checked_sub(1)
+            .and_then(|k| self.anchors.get(k))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 /// The rubric as frozen into an interview.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FrozenRubric {
