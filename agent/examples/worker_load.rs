@@ -128,6 +128,8 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         system_prompt: "You are an interviewer.".into(),
         tts: Arc::new(HttpTts::new(tts_config)?),
         end_when_done: false,
+        nudges: true,
+        nudge_policy: dsp::nudge::NudgeConfig::default(),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod evaluation;
 pub mod interviews;

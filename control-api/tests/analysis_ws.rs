@@ -191,7 +191,7 @@ async fn streamed_speech_gets_metrics_each_second_and_a_nudge_when_quiet() {
     );
     assert!(!nudges.is_empty(), "the quiet stretch gets a nudge");
     for nudge in &nudges {
-        assert_eq!(nudge["data"]["kind"], "speak_up", "{nudge}");
+        assert_eq!(nudge["data"]["kind"], "too_quiet", "{nudge}");
         assert_eq!(nudge["message"], nudge["data"]["nudge"]);
         let second = nudge["data"]["second"].as_f64().expect("second");
         assert!(

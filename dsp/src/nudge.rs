@@ -2,9 +2,10 @@
 //!
 //! It is fed one [`Observation`] per second with the current time, and answers with at most
 //! one [`Nudge`]. Each condition (too quiet, too loud or clipping, too fast) turns on only
-//! after it has held for `sustain` seconds of speech and turns off only once the measure
-//! crosses back over a separate release threshold (hysteresis); a condition nudges once per
-//! turn-on. A long silence nudges once per expected answer. Across all kinds, nudges are at
+//! after it has held for `sustain` seconds of speech, a noisy background after
+//! `noise_sustain` seconds, and each turns off only once the measure crosses back over a
+//! separate release threshold (hysteresis); a condition nudges once per turn-on. A long
+//! silence nudges once per expected answer. Across all kinds, nudges are at
 //! least `cooldown` apart; a condition that turns on during the cooldown nudges when it ends
 //! if it still holds.
 
@@ -13,17 +14,23 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// A coaching hint for the candidate.
+/// Serialized with the wire contract's names (`too_quiet`, `too_loud`, `too_fast`,
+/// `long_silence`, `noisy_background`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Nudge {
     /// Speech is too quiet.
+    #[serde(rename = "too_quiet")]
     SpeakUp,
     /// Speech is too loud or clipping.
     TooLoud,
     /// Speech is too fast.
+    #[serde(rename = "too_fast")]
     SlowDown,
     /// No speech for a long time while an answer is expected.
     LongSilence,
+    /// The background noise is close to the speech level.
+    NoisyBackground,
 }
 
 impl Nudge {
@@ -34,6 +41,9 @@ impl Nudge {
             Nudge::TooLoud => "You're a little loud; maybe move back from the mic?",
             Nudge::SlowDown => "Take your time: a slightly slower pace is easier to follow.",
             Nudge::LongSilence => "Take your time. Would you like the question repeated?",
+            Nudge::NoisyBackground => {
+                "There's a lot of background noise; a quieter spot would help."
+            }
         }
     }
 }
@@ -57,8 +67,18 @@ pub struct NudgeConfig {
     pub fast_on_sps: f32,
     /// Syllables per second below which "too fast" is released.
     pub fast_off_sps: f32,
+    /// Noise floor (dBFS) above which the background is noisy whatever the speech level.
+    pub noisy_floor_on_dbfs: f32,
+    /// Noise floor below which a noisy background may be released.
+    pub noisy_floor_off_dbfs: f32,
+    /// Speech-to-noise ratio (dB) below which speech is drowned by the background.
+    pub snr_on_db: f32,
+    /// Speech-to-noise ratio above which a noisy background may be released.
+    pub snr_off_db: f32,
     /// Seconds of speech a condition must hold before it nudges.
     pub sustain: Duration,
+    /// Seconds a noisy background must hold before it nudges.
+    pub noise_sustain: Duration,
     /// Silence while an answer is expected before nudging.
     pub long_silence: Duration,
     /// Minimum time between any two nudges.
@@ -76,7 +96,14 @@ impl Default for NudgeConfig {
             clip_off_ratio: 0.002,
             fast_on_sps: 5.5,
             fast_off_sps: 4.8,
-            sustain: Duration::from_secs(3),
+            noisy_floor_on_dbfs: -35.0,
+            noisy_floor_off_dbfs: -42.0,
+            snr_on_db: 10.0,
+            snr_off_db: 15.0,
+            // Two speaking seconds: with one-second observations a nudge comes at most 3 s
+            // after the condition starts.
+            sustain: Duration::from_secs(2),
+            noise_sustain: Duration::from_secs(5),
             long_silence: Duration::from_secs(12),
             cooldown: Duration::from_secs(20),
         }
@@ -96,6 +123,8 @@ pub struct Observation {
     pub syllables_per_second: Option<f32>,
     /// Whether the interviewer is waiting for an answer.
     pub answer_expected: bool,
+    /// Noise floor estimate in dBFS, once known.
+    pub noise_floor_dbfs: Option<f32>,
 }
 
 /// The policy's state.
@@ -105,6 +134,7 @@ pub struct NudgePolicy {
     quiet: Condition,
     loud: Condition,
     fast: Condition,
+    noisy: Condition,
     silent_since: Option<Duration>,
     silence_nudged: bool,
     last_nudge: Option<Duration>,
@@ -118,6 +148,7 @@ impl NudgePolicy {
             quiet: Condition::default(),
             loud: Condition::default(),
             fast: Condition::default(),
+            noisy: Condition::default(),
             silent_since: None,
             silence_nudged: false,
             last_nudge: None,
@@ -154,6 +185,13 @@ impl NudgePolicy {
                 c.sustain,
             );
         }
+        if let Some(floor) = obs.noise_floor_dbfs.filter(|f| f.is_finite()) {
+            let snr = level.filter(|_| obs.speaking).map(|l| l - floor);
+            let on = floor > c.noisy_floor_on_dbfs || snr.is_some_and(|s| s < c.snr_on_db);
+            let off = floor < c.noisy_floor_off_dbfs && snr.is_none_or(|s| s > c.snr_off_db);
+            self.noisy
+                .update(Some(on), Some(off), step, c.noise_sustain);
+        }
         if obs.speaking || !obs.answer_expected {
             self.silent_since = None;
             self.silence_nudged = false;
@@ -179,6 +217,8 @@ impl NudgePolicy {
         } else if silence_due {
             self.silence_nudged = true;
             Some(Nudge::LongSilence)
+        } else if self.noisy.take_pending() {
+            Some(Nudge::NoisyBackground)
         } else {
             None
         };
@@ -186,6 +226,37 @@ impl NudgePolicy {
             self.last_nudge = Some(now);
         }
         nudge
+    }
+}
+
+impl NudgePolicy {
+    /// The measure behind `nudge` and its value in `obs` (for a long silence, the seconds
+    /// of silence at `now`): what a client shows beside the message.
+    pub fn reading(&self, nudge: Nudge, obs: &Observation, now: Duration) -> (&'static str, f32) {
+        let level = obs.speech_dbfs.unwrap_or(crate::volume::FLOOR_DBFS);
+        match nudge {
+            Nudge::SpeakUp => ("speech_dbfs", level),
+            Nudge::TooLoud if obs.clipping_ratio > self.config.clip_on_ratio => {
+                ("clipping_ratio", obs.clipping_ratio)
+            }
+            Nudge::TooLoud => ("speech_dbfs", level),
+            Nudge::SlowDown => (
+                "syllables_per_second",
+                obs.syllables_per_second.unwrap_or(0.0),
+            ),
+            Nudge::LongSilence => (
+                "silence_seconds",
+                self.silent_since
+                    .map_or(0.0, |since| now.saturating_sub(since).as_secs_f32()),
+            ),
+            Nudge::NoisyBackground => match (obs.speech_dbfs, obs.noise_floor_dbfs) {
+                (Some(speech), Some(floor)) if obs.speaking => ("snr_db", speech - floor),
+                _ => (
+                    "noise_floor_dbfs",
+                    obs.noise_floor_dbfs.unwrap_or(crate::volume::FLOOR_DBFS),
+                ),
+            },
+        }
     }
 }
 

@@ -301,7 +301,8 @@ impl Pipeline {
             f0_hz: f0,
             syllable,
         };
-        if let Some(point) = self.second.push(&stats) {
+        if let Some(mut point) = self.second.push(&stats) {
+            point.noise_floor_dbfs = self.levels.noise_floor_dbfs();
             self.timeline.push(point);
             self.outputs.push_back(Output::Second(point));
         }

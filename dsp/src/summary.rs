@@ -96,6 +96,8 @@ pub struct TimelinePoint {
     pub syllables: u32,
     /// Syllable rate over the last few seconds of speech.
     pub recent_syllables_per_second: Option<f32>,
+    /// The noise floor estimate at the second's end (set by the pipeline).
+    pub noise_floor_dbfs: Option<f32>,
 }
 
 impl TimelinePoint {
@@ -107,6 +109,7 @@ impl TimelinePoint {
             clipping_ratio: self.clipping_ratio,
             syllables_per_second: self.recent_syllables_per_second,
             answer_expected,
+            noise_floor_dbfs: self.noise_floor_dbfs,
         }
     }
 }
@@ -194,6 +197,7 @@ impl SecondAccumulator {
             syllables: self.syllables,
             recent_syllables_per_second: (speech_secs >= 2.0)
                 .then(|| (f64::from(syl) / speech_secs) as f32),
+            noise_floor_dbfs: None,
         };
         let recent = self.recent;
         *self = Self {

@@ -108,8 +108,11 @@ proptest! {
                 clipping_ratio: *rate,
                 syllables_per_second: Some(*rate),
                 answer_expected: true,
+                noise_floor_dbfs: Some(*rate),
             };
-            if policy.observe(now, &obs).is_some() {
+            if let Some(nudge) = policy.observe(now, &obs) {
+                let (_, value) = policy.reading(nudge, &obs, now);
+                prop_assert!(value.is_finite() || !level.is_finite() || !rate.is_finite());
                 if let Some(prev) = last {
                     prop_assert!(now - prev >= Duration::from_secs(20));
                 }

@@ -45,6 +45,10 @@ pub struct VoiceArgs {
         default_value = "Thank you, that was my last question. Goodbye."
     )]
     pub closing: String,
+    /// Never show the candidate coaching nudges (an interview's `interview_config.nudges:
+    /// false` turns them off for that interview alone).
+    #[arg(long, env = "INTERVIEW_NO_NUDGES")]
+    pub no_nudges: bool,
     /// System prompt of the LLM interviewer.
     #[arg(
         long,
@@ -70,6 +74,10 @@ pub struct VoiceConfig {
     pub tts: Arc<dyn Tts>,
     /// Leave once the closing line has been played.
     pub end_when_done: bool,
+    /// Run the coaching nudge policy and send its nudges to the room.
+    pub nudges: bool,
+    /// The policy's thresholds.
+    pub nudge_policy: dsp::nudge::NudgeConfig,
 }
 
 impl VoiceConfig {
@@ -110,6 +118,8 @@ impl VoiceConfig {
             system_prompt: args.system_prompt.clone(),
             tts: Arc::from(args.providers.tts()?),
             end_when_done: true,
+            nudges: !args.no_nudges,
+            nudge_policy: dsp::nudge::NudgeConfig::default(),
         })
     }
 }

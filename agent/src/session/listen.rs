@@ -3,7 +3,8 @@
 //!
 //! The pipeline is not `Send` (the WebRTC gate wraps a C object), so each session runs it on
 //! a dedicated thread: frames go in over a bounded channel (one second of audio), VAD events
-//! come back over another.
+//! and the one-second timeline points come back over another, and the summary is asked for
+//! once at the end ([`Listener::finish`]).
 //!
 //! Lateness is measured where it happens: a frame is late when its analysis finishes more
 //! than [`LATE_FRAME`] after the frame was decoded, queueing on the channel included, and a
@@ -22,8 +23,9 @@ use std::time::Duration;
 use conversation::Instant;
 use dsp::pipeline::{Output as DspOutput, Pipeline, PipelineConfig};
 use dsp::silero::Silero;
+use dsp::summary::{Summary, TimelinePoint};
 use dsp::vad::VadEvent;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::transport::FRAME_SAMPLES;
 
@@ -44,9 +46,25 @@ pub(crate) enum Heard {
     /// How likely the latest frame is speech (Silero's latest window while the gate is
     /// open, 0 while it is shut; the gate's verdict alone without Silero).
     Probability(f32),
+    /// A second of the candidate's audio was completed.
+    Second(TimelinePoint),
     /// The pipeline failed to start; the session goes on without VAD events.
     Failed,
 }
+
+/// What the shell sends the dsp thread.
+enum ToDsp {
+    /// A 20 ms frame and when it was decoded.
+    Frame(Box<[i16]>, std::time::Instant),
+    /// End of the stream: the summary, with fillers counted in `transcript`.
+    Finish {
+        transcript: String,
+        reply: oneshot::Sender<Summary>,
+    },
+}
+
+/// How long the summary may take once asked for (the queue holds one second of audio).
+const FINISH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A frame analysed this long after it was decoded counts as late.
 pub(crate) const LATE_FRAME: Duration = Duration::from_millis(20);
@@ -75,7 +93,7 @@ fn count(counts: &FrameCounts, hook: Option<&FrameHook>, late: bool) {
 
 /// The shell's side of the dsp thread. Dropping it ends the thread.
 pub(crate) struct Listener {
-    frames: std_mpsc::SyncSender<(Box<[i16]>, std::time::Instant)>,
+    frames: std_mpsc::SyncSender<ToDsp>,
     pub events: mpsc::UnboundedReceiver<Heard>,
     pub counts: Arc<FrameCounts>,
     on_frame: Option<FrameHook>,
@@ -107,16 +125,36 @@ impl Listener {
     /// Hands one 20 ms frame, decoded at `decoded_at`, to the pipeline; never blocks. A frame
     /// that finds the queue full is dropped and counted late.
     pub fn push(&self, frame: Box<[i16]>, decoded_at: std::time::Instant) {
-        if let Err(std_mpsc::TrySendError::Full(_)) = self.frames.try_send((frame, decoded_at)) {
+        let frame = ToDsp::Frame(frame, decoded_at);
+        if let Err(std_mpsc::TrySendError::Full(_)) = self.frames.try_send(frame) {
             count(&self.counts, self.on_frame.as_ref(), true);
         }
+    }
+
+    /// Ends the stream and returns the summary of everything analysed, fillers counted in
+    /// the candidate's `transcript`; `None` if the thread is gone or too slow.
+    pub async fn finish(&self, transcript: String) -> Option<Summary> {
+        let (reply, summary) = oneshot::channel();
+        let frames = self.frames.clone();
+        // The queue may be full for up to a second of analysis: wait off the runtime.
+        let sent = tokio::task::spawn_blocking(move || {
+            frames.send(ToDsp::Finish { transcript, reply }).is_ok()
+        });
+        let wait = async {
+            sent.await.ok().filter(|ok| *ok)?;
+            summary.await.ok()
+        };
+        tokio::time::timeout(FINISH_TIMEOUT, wait)
+            .await
+            .ok()
+            .flatten()
     }
 }
 
 fn run(
     config: PipelineConfig,
     paths: SileroPaths,
-    frames: std_mpsc::Receiver<(Box<[i16]>, std::time::Instant)>,
+    frames: std_mpsc::Receiver<ToDsp>,
     events: mpsc::UnboundedSender<Heard>,
     counts: &FrameCounts,
     on_frame: Option<FrameHook>,
@@ -143,7 +181,18 @@ fn run(
     let mut pcm = vec![0.0f32; FRAME_SAMPLES];
     let mut index = 0u64;
     let mut window = 0.0f32;
-    while let Ok((frame, decoded_at)) = frames.recv() {
+    while let Ok(message) = frames.recv() {
+        let (frame, decoded_at) = match message {
+            ToDsp::Frame(frame, at) => (frame, at),
+            ToDsp::Finish { transcript, reply } => {
+                if let Err(e) = pipeline.finish() {
+                    tracing::warn!(error = %e, "the dsp pipeline could not finish");
+                }
+                let words = (!transcript.trim().is_empty()).then_some(transcript.as_str());
+                let _ = reply.send(pipeline.summary(words));
+                return;
+            }
+        };
         let this = index;
         index += 1;
         let analysed = AnalysedGuard {
@@ -173,9 +222,11 @@ fn run(
             }
         }
         while let Some(output) = pipeline.poll_output() {
-            if let DspOutput::Vad(event) = output
-                && events.send(Heard::Vad { event, frame: this }).is_err()
-            {
+            let heard = match output {
+                DspOutput::Vad(event) => Heard::Vad { event, frame: this },
+                DspOutput::Second(point) => Heard::Second(point),
+            };
+            if events.send(heard).is_err() {
                 return;
             }
         }

@@ -6,7 +6,8 @@
 //! thread and stream-position clock mapping), `speak` (ordered synthesis, resampling to
 //! 48 kHz, text spans of audio), `playout` (frames between voice and transport, progress
 //! back to the engine), `think` (LLM requests), `transcript` (`lk.transcription` and
-//! `lk.agent.state`), `config` (clap options), `runner` ([`VoiceRunner`] for the worker),
+//! `lk.agent.state`), `delivery` (timeline, summary and nudges in the wire contract's
+//! terms; nudges go to the room on `interviewer.nudge`), `config` (clap options), `runner` ([`VoiceRunner`] for the worker),
 //! `interview` (`agent interview`).
 //!
 //! **Boundary:** the real clock is read in `shell` only; the engine receives time as input.
@@ -17,6 +18,7 @@
 //! [`RoomTransport`]: crate::transport::RoomTransport
 
 mod config;
+mod delivery;
 pub mod interview;
 mod listen;
 pub mod playout;
@@ -29,6 +31,7 @@ mod transcript;
 use std::sync::Arc;
 use std::time::Duration;
 
+use contract::delivery::{DeliveryPoint, DeliverySummary, NudgeMessage};
 use conversation::{Message, TurnMetrics};
 
 use crate::metrics::VoiceMetrics;
@@ -52,6 +55,10 @@ pub struct Hooks {
     /// Called once for every message as it enters the history (the candidate's turn when
     /// it is committed, the agent's once it was played, holding only the words heard).
     pub on_message: Option<MessageHook>,
+    /// Called with every second of the candidate's delivery timeline.
+    pub on_second: Option<Arc<dyn Fn(&DeliveryPoint) + Send + Sync>>,
+    /// Called with every nudge as it is sent to the room.
+    pub on_nudge: Option<Arc<dyn Fn(&NudgeMessage) + Send + Sync>>,
 }
 
 /// What happened in a finished session.
@@ -71,6 +78,10 @@ pub struct SessionReport {
     /// Candidate frames handled, and how many of them late.
     pub frames: u64,
     pub late_frames: u64,
+    /// Nudges sent to the room, in order.
+    pub nudges: Vec<NudgeMessage>,
+    /// How the candidate sounded over the whole session (`None` if the dsp thread failed).
+    pub delivery: Option<DeliverySummary>,
 }
 
 /// The agent's critical path of one turn, in session time (since the session started).

@@ -3,7 +3,10 @@
 //! Per job it reads control-api's metadata (`interview_id`, `redispatch`), resumes an
 //! interview a dead worker left (the questions already answered are not asked again and the
 //! candidate hears that the agent is back), streams every message of the conversation to
-//! control-api's transcript as it happens (so a crash loses nothing said before it), says
+//! control-api's transcript as it happens (so a crash loses nothing said before it), sends
+//! the delivery timeline in batches of up to ten seconds, every nudge as an event and the
+//! delivery summary at the end (nudges can be turned off per interview with
+//! `interview_config.nudges: false`), says
 //! goodbye when the worker's drain deadline or a job termination cuts the interview short,
 //! and reports the job finished before it leaves the room.
 
@@ -11,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
+use contract::delivery::{DeliveryPoint, DeliverySummary, NudgeMessage, TimelineBatch};
 use conversation::{Message, Question, Role};
 use futures_util::StreamExt;
 use livekit_protocol::Job;
@@ -69,9 +73,16 @@ impl VoiceRunner {
         Ok(Self::new(VoiceConfig::from_args(args)?, metrics, control))
     }
 
-    /// The session config of one job: a resumed interview continues where it stopped.
+    /// The session config of one job: the interview's own settings, and a resumed
+    /// interview continues where it stopped.
     async fn job_config(&self, interview: Option<&str>, resumed: bool) -> VoiceConfig {
         let mut config = self.config.clone();
+        if let (Some(control), Some(id)) = (&self.control, interview) {
+            match control.context(id).await {
+                Ok(context) => apply_context(&mut config, &context),
+                Err(e) => tracing::warn!(interview = %id, "no interview context: {e:#}"),
+            }
+        }
         if !resumed {
             return config;
         }
@@ -87,6 +98,14 @@ impl VoiceRunner {
         };
         resume(&mut config, &turns);
         config
+    }
+}
+
+/// Applies the interview's own settings from its context: `interview_config.nudges: false`
+/// turns the coaching nudges off.
+fn apply_context(config: &mut VoiceConfig, context: &serde_json::Value) {
+    if context["interview"]["interview_config"]["nudges"] == serde_json::Value::Bool(false) {
+        config.nudges = false;
     }
 }
 
@@ -214,6 +233,98 @@ impl TranscriptWriter {
     }
 }
 
+/// Timeline points held while control-api is unreachable (ten minutes); older ones are
+/// dropped first.
+const TIMELINE_BACKLOG: usize = 600;
+/// Seconds of timeline per batch.
+const TIMELINE_BATCH: usize = 10;
+
+/// What the delivery writer sends control-api.
+enum Delivery {
+    Point(DeliveryPoint),
+    Nudge(NudgeMessage),
+}
+
+/// Sends the delivery timeline in batches and nudges as events, in order; a failed batch
+/// is retried with the next one (control-api keeps one point per session and second).
+struct DeliveryWriter {
+    queue: mpsc::Sender<Delivery>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DeliveryWriter {
+    fn start(control: ControlApi, interview: String, session: String) -> Self {
+        let (queue, mut items) = mpsc::channel::<Delivery>(TIMELINE_BACKLOG);
+        let task = tokio::spawn(async move {
+            let mut points: Vec<DeliveryPoint> = Vec::with_capacity(TIMELINE_BATCH);
+            let mut open = true;
+            while open {
+                match items.recv().await {
+                    Some(Delivery::Point(p)) => points.push(p),
+                    Some(Delivery::Nudge(n)) => {
+                        if let Err(e) = control.event(&interview, "nudge", &n).await {
+                            tracing::warn!(interview = %interview, "nudge event not stored: {e:#}");
+                        }
+                    }
+                    None => open = false,
+                }
+                if points.len() < TIMELINE_BATCH && open {
+                    continue;
+                }
+                if points.is_empty() {
+                    continue;
+                }
+                let batch = TimelineBatch {
+                    v: contract::VERSION,
+                    session: session.clone(),
+                    points: std::mem::take(&mut points),
+                };
+                if let Err(e) = control.timeline(&interview, &batch).await {
+                    tracing::warn!(interview = %interview, "timeline batch not stored: {e:#}");
+                    points = batch.points;
+                    let over = points.len().saturating_sub(TIMELINE_BACKLOG);
+                    points.drain(..over);
+                }
+            }
+        });
+        Self { queue, task }
+    }
+
+    fn hooks(&self) -> (SecondHook, NudgeHook) {
+        let (points, nudges) = (self.queue.clone(), self.queue.clone());
+        (
+            Arc::new(move |p: &DeliveryPoint| {
+                if points.try_send(Delivery::Point(*p)).is_err() {
+                    tracing::warn!("delivery queue full; a timeline second is dropped");
+                }
+            }),
+            Arc::new(move |n: &NudgeMessage| {
+                let _ = nudges.try_send(Delivery::Nudge(n.clone()));
+            }),
+        )
+    }
+
+    /// Sends what is left, then the summary (bounded).
+    async fn finish(self, control: &ControlApi, interview: &str, summary: Option<DeliverySummary>) {
+        drop(self.queue);
+        let mut task = self.task;
+        if tokio::time::timeout(TRANSCRIPT_FLUSH, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+        if let Some(summary) = summary
+            && let Err(e) = control.delivery(interview, &summary).await
+        {
+            tracing::warn!(interview = %interview, "delivery summary not stored: {e:#}");
+        }
+    }
+}
+
+type SecondHook = Arc<dyn Fn(&DeliveryPoint) + Send + Sync>;
+type NudgeHook = Arc<dyn Fn(&NudgeMessage) + Send + Sync>;
+
 #[async_trait::async_trait]
 impl JobRunner for VoiceRunner {
     async fn run(
@@ -230,10 +341,21 @@ impl JobRunner for VoiceRunner {
             (Some(control), Some(id)) => Some(TranscriptWriter::start(control.clone(), id.clone())),
             _ => None,
         };
+        let delivery = match (&self.control, &interview) {
+            (Some(control), Some(id)) => Some(DeliveryWriter::start(
+                control.clone(),
+                id.clone(),
+                job.id.clone(),
+            )),
+            _ => None,
+        };
+        let (on_second, on_nudge) = delivery.as_ref().map(DeliveryWriter::hooks).unzip();
         let hooks = Hooks {
             metrics: self.metrics.clone(),
             on_frame: Some(Arc::new(move |late| load.record_frame(late))),
             on_message: writer.as_ref().map(TranscriptWriter::hook),
+            on_second,
+            on_nudge,
         };
         let tts = config.tts.clone();
         let result = super::run(&mut room, config, hooks, cancel.clone()).await;
@@ -246,6 +368,17 @@ impl JobRunner for VoiceRunner {
         }
         if let Some(writer) = writer {
             writer.finish().await;
+        }
+        if let (Some(delivery), Some(control), Some(id)) = (delivery, &self.control, &interview) {
+            let summary = result
+                .as_ref()
+                .ok()
+                .and_then(|r| r.delivery.clone())
+                .map(|mut s| {
+                    s.session = job.id.clone();
+                    s
+                });
+            delivery.finish(control, id, summary).await;
         }
         let report = match result {
             Ok(report) => report,
@@ -262,6 +395,7 @@ impl JobRunner for VoiceRunner {
             job = %job.id,
             resumed,
             turns = report.turns.len(),
+            nudges = report.nudges.len(),
             late_frames = report.late_frames,
             frames = report.frames,
             "interview session ended"
@@ -349,6 +483,8 @@ mod tests {
             system_prompt: "You interview.".into(),
             tts: Arc::new(providers::tts::Espeak::default()),
             end_when_done: true,
+            nudges: true,
+            nudge_policy: dsp::nudge::NudgeConfig::default(),
         }
     }
 

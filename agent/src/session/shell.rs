@@ -12,6 +12,7 @@ use providers::stt::deepgram::Event as DeepgramEvent;
 use providers::stt::{LiveStt, SttEvent};
 use tokio::sync::watch;
 
+use super::delivery;
 use super::listen::{Heard, Listener, TimeMap};
 use super::playout::{Playout, Sent, rms};
 use super::speak::{SpanEstimate, Speaker, Voiced};
@@ -82,6 +83,12 @@ pub async fn run<T: RoomTransport>(
         vad_end: None,
         stt_final_at: None,
         trace: None,
+        nudges: config
+            .nudges
+            .then(|| dsp::nudge::NudgePolicy::new(config.nudge_policy.clone())),
+        candidate_words: String::new(),
+        agent_frames: 0,
+        syllables_per_word: config.pipeline.prosody.syllables_per_word,
     };
     let _ = room.set_agent_state(AgentState::Initializing);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -112,6 +119,7 @@ pub async fn run<T: RoomTransport>(
                     break;
                 }
             }
+            Event::Heard(Heard::Second(point)) => shell.second(room, &point),
             Event::Heard(heard) => shell.heard(heard),
             Event::Stt(event) => shell.stt_event(event),
             Event::Thought(thought) => shell.thought(thought),
@@ -134,6 +142,16 @@ pub async fn run<T: RoomTransport>(
     }
     shell.announce_messages();
     shell.report.history = shell.engine.history().messages().to_vec();
+    let words = std::mem::take(&mut shell.candidate_words);
+    shell.report.delivery = shell.listener.finish(words).await.map(|summary| {
+        let talk = delivery::Conversation {
+            agent_seconds: shell.agent_frames as f64 * 0.02,
+            interruptions: shell.report.turns.iter().filter(|t| t.interrupted).count() as u32,
+            nudges: shell.report.nudges.len() as u32,
+            syllables_per_word: shell.syllables_per_word,
+        };
+        delivery::summary(&summary, talk)
+    });
     let counts = &shell.listener.counts;
     shell.report.frames = counts.frames.load(std::sync::atomic::Ordering::Relaxed);
     shell.report.late_frames = counts.late.load(std::sync::atomic::Ordering::Relaxed);
@@ -194,6 +212,13 @@ struct Shell {
     stt_final_at: Option<conversation::Instant>,
     /// The turn whose reply has not reached the transport yet.
     trace: Option<TurnTrace>,
+    /// The coaching policy, unless nudges are off for this interview.
+    nudges: Option<dsp::nudge::NudgePolicy>,
+    /// The candidate's final STT text so far (fillers and words per minute).
+    candidate_words: String,
+    /// 20 ms frames of the agent's voice sent to the room.
+    agent_frames: u64,
+    syllables_per_word: f32,
 }
 
 impl Shell {
@@ -308,6 +333,7 @@ impl Shell {
                 }
             }
             Heard::Probability(p) => self.input(InputKind::SpeechProbability(p)),
+            Heard::Second(_) => {}
             Heard::Failed => tracing::warn!("no VAD: the pipeline failed to start"),
         }
     }
@@ -329,6 +355,8 @@ impl Shell {
                 let to = words.last().map_or(start + duration, |w| w.end);
                 if is_final {
                     self.stt_final_at = Some(self.now());
+                    self.candidate_words.push_str(text.trim());
+                    self.candidate_words.push('\n');
                 }
                 tracing::debug!(is_final, words = words.len(), "speech-to-text result");
                 let result = SttResult {
@@ -435,6 +463,7 @@ impl Shell {
             return;
         }
         let at = self.now();
+        self.agent_frames += self.sent.len() as u64;
         for i in 0..self.sent.len() {
             let s = self.sent[i];
             self.engine.handle_input(Input {
@@ -534,6 +563,41 @@ impl Shell {
 }
 
 impl Shell {
+    /// A second of the candidate's audio: onto the timeline, and through the nudge policy.
+    /// Nudges are data on [`contract::topics::NUDGE`], never speech. The policy's clock is
+    /// the timeline's (stream seconds), so its cooldown holds whatever the session clock.
+    fn second<T: RoomTransport>(&mut self, room: &T, point: &dsp::summary::TimelinePoint) {
+        if let Some(on_second) = &self.hooks.on_second {
+            on_second(&delivery::point(point));
+        }
+        let answer_expected = self.opened
+            && self.engine.state() == conversation::AgentState::Listening
+            && !self.playout.busy();
+        let Some(policy) = &mut self.nudges else {
+            return;
+        };
+        let now = Duration::from_secs(u64::from(point.second) + 1);
+        let observation = point.observation(answer_expected);
+        let Some(nudge) = policy.observe(now, &observation) else {
+            return;
+        };
+        let (metric, value) = policy.reading(nudge, &observation, now);
+        let message = delivery::message(nudge, metric, value, now.as_secs_f64());
+        tracing::info!(kind = ?message.kind, metric, value, "nudge");
+        match serde_json::to_vec(&message) {
+            Ok(payload) => {
+                if let Err(e) = room.send_data(contract::topics::NUDGE, &payload, &[]) {
+                    tracing::warn!(error = %e, "nudge not sent");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "nudge not encoded"),
+        }
+        if let Some(on_nudge) = &self.hooks.on_nudge {
+            on_nudge(&message);
+        }
+        self.report.nudges.push(message);
+    }
+
     /// Records when the turn just committed could first have been known to be over.
     fn trace_commit(&mut self, text: &str) {
         let delay = conversation::endpoint_delay(&self.endpoint, text, false);

@@ -1,10 +1,13 @@
 //! The agent's side of control-api's internal endpoints (`/api/v1/internal/interviews/...`,
-//! `Authorization: Bearer SERVICE_TOKEN`): appending transcript turns and reading the state
-//! a re-dispatched agent resumes from.
+//! `Authorization: Bearer SERVICE_TOKEN`): the interview's context, appending transcript
+//! turns, reading the state a re-dispatched agent resumes from, events (nudges), and the
+//! delivery timeline and summary.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
+use contract::delivery::{DeliverySummary, TimelineBatch};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// A control-api client for one worker (cheap to clone).
@@ -45,31 +48,71 @@ impl ControlApi {
 
     /// Appends one turn (`role` is `interviewer` or `candidate`).
     pub async fn append_turn(&self, interview: &str, role: &str, text: &str) -> Result<()> {
+        let body = json!({"role": role, "text": text});
+        self.send(reqwest::Method::POST, interview, "transcript", &body)
+            .await
+    }
+
+    /// Records an agent event (`metrics`, `nudge`) with its `data`.
+    pub async fn event(&self, interview: &str, kind: &str, data: &impl Serialize) -> Result<()> {
+        let body = json!({"type": kind, "data": data});
+        self.send(reqwest::Method::POST, interview, "events", &body)
+            .await
+    }
+
+    /// Appends timeline points (idempotent per session and second).
+    pub async fn timeline(&self, interview: &str, batch: &TimelineBatch) -> Result<()> {
+        self.send(reqwest::Method::POST, interview, "timeline", batch)
+            .await
+    }
+
+    /// Stores (or replaces) one session's delivery summary.
+    pub async fn delivery(&self, interview: &str, summary: &DeliverySummary) -> Result<()> {
+        self.send(reqwest::Method::PUT, interview, "delivery", summary)
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        interview: &str,
+        what: &str,
+        body: &impl Serialize,
+    ) -> Result<()> {
         let response = self
             .http
-            .post(self.url(interview, "transcript"))
+            .request(method, self.url(interview, what))
             .bearer_auth(&self.token)
-            .json(&json!({"role": role, "text": text}))
+            .json(body)
             .send()
             .await
-            .context("posting a transcript turn")?;
+            .with_context(|| format!("sending {what}"))?;
         ensure!(
             response.status().is_success(),
-            "control-api answered {}",
+            "control-api answered {} to {what}",
             response.status()
         );
         Ok(())
     }
 
+    /// What the interview is for (interview, role, resume, plan).
+    pub async fn context(&self, interview: &str) -> Result<Value> {
+        self.get(interview, "context").await
+    }
+
     /// The interview's state so far (status, phase, transcript, events).
     pub async fn state(&self, interview: &str) -> Result<Value> {
+        self.get(interview, "state").await
+    }
+
+    async fn get(&self, interview: &str, what: &str) -> Result<Value> {
         let response = self
             .http
-            .get(self.url(interview, "state"))
+            .get(self.url(interview, what))
             .bearer_auth(&self.token)
             .send()
             .await
-            .context("reading the interview state")?;
+            .with_context(|| format!("reading the interview {what}"))?;
         ensure!(
             response.status().is_success(),
             "control-api answered {}",

@@ -58,6 +58,8 @@ pub fn config(stt_url: &str, questions: &[&str], llm: Option<Arc<dyn Llm>>) -> V
         system_prompt: "You are an interviewer.".into(),
         tts,
         end_when_done: true,
+        nudges: true,
+        nudge_policy: dsp::nudge::NudgeConfig::default(),
     }
 }
 

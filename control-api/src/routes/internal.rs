@@ -1,12 +1,14 @@
 //! `/internal/interviews/{id}/...`: the agent's side, authenticated with `SERVICE_TOKEN`
 //! (`Authorization: Bearer <token>`): context, state so far (for a re-dispatched agent),
-//! transcript turns, metrics, nudges, phase changes and the final report.
+//! transcript turns, metrics, nudges, phase changes, the delivery timeline and summary, and
+//! the final report.
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
+use contract::delivery::{DeliverySummary, TimelineBatch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -112,6 +114,51 @@ pub fn router() -> Router<AppState> {
         .route("/internal/interviews/{id}/transcript", post(transcript))
         .route("/internal/interviews/{id}/events", post(event))
         .route("/internal/interviews/{id}/report", post(report))
+        .route("/internal/interviews/{id}/timeline", post(timeline))
+        .route("/internal/interviews/{id}/delivery", put(delivery))
+}
+
+/// Appends delivery timeline points of one agent session (a point already stored for its
+/// session and second is kept as it was, so a retried batch is harmless).
+#[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/timeline", operation_id = "agent_timeline", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = TimelineBatch,
+    responses((status = 200, description = "Stored; the points the interview holds", body = Object),
+        (status = 400, description = "Bad JSON, timeline full (21600 points) or too many sessions (20)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Invalid batch: unknown version, over 300 points, or a measure out of range", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = path_id(id)?;
+    let batch: TimelineBatch = super::from_object(body)?;
+    let n = crate::delivery::append(state.db(), &id, &batch).await?;
+    Ok(Json(json!({ "points": n })))
+}
+
+/// Stores (or replaces) one agent session's delivery summary.
+#[utoipa::path(put, path = "/api/v1/internal/interviews/{id}/delivery", operation_id = "agent_delivery", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = DeliverySummary,
+    responses((status = 200, description = "Stored", body = crate::routes::auth::Message),
+        (status = 400, description = "Bad JSON or too many sessions (20)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Invalid summary", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn delivery(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<crate::routes::auth::Message>, ApiError> {
+    let id = path_id(id)?;
+    let summary: DeliverySummary = super::from_object(body)?;
+    crate::delivery::set_summary(state.db(), &id, &summary).await?;
+    Ok(Json(crate::routes::auth::Message {
+        message: "Delivery summary stored",
+    }))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<(String, Interview), ApiError> {

@@ -85,6 +85,10 @@ pub struct InterviewReport {
     /// Seed 000's `feedback` shape of the evaluation, null until it is ready.
     #[schema(value_type = Option<Object>)]
     pub feedback: serde_json::Value,
+    /// How the candidate sounded (seed 004's `audio_features`, volume, talk ratio,
+    /// interruptions), from the agent's delivery summaries; null before any. Kept apart:
+    /// no score reads it.
+    pub coaching: Option<crate::delivery::Coaching>,
 }
 
 /// The evaluation of the caller's interview and seed 000's feedback from it.
@@ -110,6 +114,7 @@ pub fn router() -> Router<AppState> {
         .route("/interviews/{id}/complete", post(complete))
         .route("/interviews/{id}/report", get(report))
         .route("/interviews/{id}/report/overrides", post(override_report))
+        .route("/interviews/{id}/timeline", get(timeline))
         // Seed 002's name for the report.
         .route("/interviews/{id}/feedback", get(report))
         .route("/interviews/api/create", post(api_create))
@@ -353,7 +358,34 @@ pub(crate) async fn report(
         report,
         evaluation,
         feedback,
+        coaching: crate::delivery::coaching(state.db(), &id).await?,
     }))
+}
+
+/// The candidate's delivery timeline: one point per second of their audio, every agent
+/// session laid end to end, with each session's summary and the combined coaching section.
+#[utoipa::path(
+    get,
+    path = "/api/v1/interviews/{id}/timeline",
+    operation_id = "interview_timeline",
+    tag = "interviews",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Interview id")),
+    responses(
+        (status = 200, description = "The timeline", body = crate::delivery::Timeline),
+        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview of the caller", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<crate::delivery::Timeline>, ApiError> {
+    let id = path_id(id)?;
+    owned(&state, &principal, &id).await?;
+    Ok(Json(crate::delivery::timeline(state.db(), &id).await?))
 }
 
 /// A reviewer overrides one dimension's score; the original and the audit trail stay.

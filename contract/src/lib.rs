@@ -1,0 +1,32 @@
+//! The wire contract: what the agent, control-api and any room client (our page, an
+//! integrator's LiveKit client) exchange, named once.
+//!
+//! **Versioning rule.** Every top-level message carries `v`, the contract version it was
+//! written for ([`VERSION`]). Readers accept any version up to their own and ignore fields
+//! they do not know (so a newer writer can add fields without breaking an older reader);
+//! a reader refuses a message whose `v` is newer than its own major version.
+//!
+//! Types here carry data only: no IO, no vendor types.
+
+pub mod delivery;
+
+/// The contract version this crate writes.
+pub const VERSION: u32 = 1;
+
+/// LiveKit data topics of ours (LiveKit's own `lk.transcription` and `lk.agent.state` are
+/// used as LiveKit defines them).
+pub mod topics {
+    /// Coaching nudges for the candidate: one [`crate::delivery::NudgeMessage`] per packet,
+    /// reliable, sent by the agent to everyone in the room. They are meant to be shown,
+    /// never spoken.
+    pub const NUDGE: &str = "interviewer.nudge";
+}
+
+/// Whether a message of version `v` can be read by this crate.
+pub fn readable(v: u32) -> bool {
+    (1..=VERSION).contains(&v)
+}
+
+fn version() -> u32 {
+    VERSION
+}
