@@ -67,9 +67,10 @@ pub struct NudgeConfig {
     pub fast_on_sps: f32,
     /// Syllables per second below which "too fast" is released.
     pub fast_off_sps: f32,
-    /// Noise floor (dBFS) above which the background is noisy whatever the speech level.
+    /// Background level (dBFS) above which the background is noisy whatever the speech
+    /// level.
     pub noisy_floor_on_dbfs: f32,
-    /// Noise floor below which a noisy background may be released.
+    /// Background level below which a noisy background may be released.
     pub noisy_floor_off_dbfs: f32,
     /// Speech-to-noise ratio (dB) below which speech is drowned by the background.
     pub snr_on_db: f32,
@@ -123,8 +124,9 @@ pub struct Observation {
     pub syllables_per_second: Option<f32>,
     /// Whether the interviewer is waiting for an answer.
     pub answer_expected: bool,
-    /// Noise floor estimate in dBFS, once known.
-    pub noise_floor_dbfs: Option<f32>,
+    /// The level of a second without any speech (dBFS): the background as it is, not an
+    /// estimate that speech can leak into. `None` when the second had speech.
+    pub background_dbfs: Option<f32>,
 }
 
 /// The policy's state.
@@ -135,6 +137,8 @@ pub struct NudgePolicy {
     loud: Condition,
     fast: Condition,
     noisy: Condition,
+    /// The latest level of a second without speech.
+    background: Option<f32>,
     silent_since: Option<Duration>,
     silence_nudged: bool,
     last_nudge: Option<Duration>,
@@ -149,6 +153,7 @@ impl NudgePolicy {
             loud: Condition::default(),
             fast: Condition::default(),
             noisy: Condition::default(),
+            background: None,
             silent_since: None,
             silence_nudged: false,
             last_nudge: None,
@@ -185,7 +190,10 @@ impl NudgePolicy {
                 c.sustain,
             );
         }
-        if let Some(floor) = obs.noise_floor_dbfs.filter(|f| f.is_finite()) {
+        if let Some(background) = obs.background_dbfs.filter(|b| b.is_finite()) {
+            self.background = Some(background);
+        }
+        if let Some(floor) = self.background {
             let snr = level.filter(|_| obs.speaking).map(|l| l - floor);
             let on = floor > c.noisy_floor_on_dbfs || snr.is_some_and(|s| s < c.snr_on_db);
             let off = floor < c.noisy_floor_off_dbfs && snr.is_none_or(|s| s > c.snr_off_db);
@@ -249,11 +257,11 @@ impl NudgePolicy {
                 self.silent_since
                     .map_or(0.0, |since| now.saturating_sub(since).as_secs_f32()),
             ),
-            Nudge::NoisyBackground => match (obs.speech_dbfs, obs.noise_floor_dbfs) {
+            Nudge::NoisyBackground => match (obs.speech_dbfs, self.background) {
                 (Some(speech), Some(floor)) if obs.speaking => ("snr_db", speech - floor),
                 _ => (
-                    "noise_floor_dbfs",
-                    obs.noise_floor_dbfs.unwrap_or(crate::volume::FLOOR_DBFS),
+                    "background_dbfs",
+                    self.background.unwrap_or(crate::volume::FLOOR_DBFS),
                 ),
             },
         }

@@ -109,7 +109,7 @@ impl TimelinePoint {
             clipping_ratio: self.clipping_ratio,
             syllables_per_second: self.recent_syllables_per_second,
             answer_expected,
-            noise_floor_dbfs: self.noise_floor_dbfs,
+            background_dbfs: (self.speech_ratio == 0.0).then_some(self.rms_dbfs),
         }
     }
 }

@@ -108,7 +108,7 @@ proptest! {
                 clipping_ratio: *rate,
                 syllables_per_second: Some(*rate),
                 answer_expected: true,
-                noise_floor_dbfs: Some(*rate),
+                background_dbfs: Some(*rate),
             };
             if let Some(nudge) = policy.observe(now, &obs) {
                 let (_, value) = policy.reading(nudge, &obs, now);

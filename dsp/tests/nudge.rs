@@ -90,7 +90,7 @@ fn speaking_at(dbfs: f32) -> Observation {
         clipping_ratio: 0.0,
         syllables_per_second: Some(4.0),
         answer_expected: true,
-        noise_floor_dbfs: Some(-60.0),
+        background_dbfs: None,
     }
 }
 
@@ -205,9 +205,15 @@ fn a_noisy_background_nudges_once_and_names_its_measure() {
     let mut policy = NudgePolicy::new(config.clone());
     let mut got = Vec::new();
     for s in 1..=60_u64 {
-        // Speech at -30 dBFS over a -36 dBFS hum: 6 dB of SNR.
-        let mut obs = speaking_at(-30.0);
-        obs.noise_floor_dbfs = Some(-36.0);
+        // A second of a -36 dBFS hum alone, then speech at -30 dBFS over it: 6 dB of SNR.
+        let obs = if s == 1 {
+            Observation {
+                background_dbfs: Some(-36.0),
+                ..Observation::default()
+            }
+        } else {
+            speaking_at(-30.0)
+        };
         let now = Duration::from_secs(s);
         if let Some(n) = policy.observe(now, &obs) {
             got.push((s, n, policy.reading(n, &obs, now)));
@@ -215,13 +221,36 @@ fn a_noisy_background_nudges_once_and_names_its_measure() {
     }
     assert_eq!(got.len(), 1, "{got:?}");
     let (s, nudge, (metric, value)) = got[0];
-    assert_eq!((s, nudge, metric), (5, Nudge::NoisyBackground, "snr_db"));
+    assert_eq!((s, nudge, metric), (6, Nudge::NoisyBackground, "snr_db"));
     assert!((value - 6.0).abs() < 1e-3, "{value}");
     // A quiet room with clear speech never is.
     let mut policy = NudgePolicy::new(config);
-    let mut clean = speaking_at(-25.0);
-    clean.noise_floor_dbfs = Some(-65.0);
-    assert!((1..=60_u64).all(|s| policy.observe(Duration::from_secs(s), &clean).is_none()));
+    let quiet_room = Observation {
+        background_dbfs: Some(-65.0),
+        ..Observation::default()
+    };
+    assert!(
+        policy
+            .observe(Duration::from_secs(1), &quiet_room)
+            .is_none()
+    );
+    let clean = speaking_at(-25.0);
+    assert!((2..=60_u64).all(|s| policy.observe(Duration::from_secs(s), &clean).is_none()));
+    // A loud background alone, with nobody speaking, is noisy too.
+    let mut policy = NudgePolicy::new(NudgeConfig::default());
+    let hum = Observation {
+        background_dbfs: Some(-30.0),
+        ..Observation::default()
+    };
+    let got: Vec<_> = (1..=30_u64)
+        .filter_map(|s| {
+            let now = Duration::from_secs(s);
+            policy
+                .observe(now, &hum)
+                .map(|n| (s, n, policy.reading(n, &hum, now).0))
+        })
+        .collect();
+    assert_eq!(got, [(5, Nudge::NoisyBackground, "background_dbfs")]);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod interviews;
 pub mod uploads;
 pub mod users;
 
