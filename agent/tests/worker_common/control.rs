@@ -115,14 +115,14 @@ impl ControlPlane {
 
     /// Creates an interview and starts it (room + agent dispatch).
     pub async fn start_interview(&self, title: &str) -> Result<Started> {
+        self.start_interview_with(json!({"title": title})).await
+    }
+
+    /// Creates an interview from `body` and starts it.
+    pub async fn start_interview_with(&self, body: Value) -> Result<Started> {
         let token = Some(self.access_token.as_str());
         let created = self
-            .call(
-                "POST",
-                "/api/v1/interviews",
-                Some(&json!({"title": title})),
-                token,
-            )
+            .call("POST", "/api/v1/interviews", Some(&body), token)
             .await?;
         let id = created["id"].as_str().context("interview id")?.to_owned();
         let started = self
@@ -151,6 +151,11 @@ impl ControlPlane {
         )
         .await
         .map(drop)
+    }
+
+    /// GET `path` as the recruiter who owns the interviews.
+    pub async fn owner_get(&self, path: &str) -> Result<Value> {
+        self.call("GET", path, None, Some(&self.access_token)).await
     }
 
     /// The agent-side state (transcript, events, dispatch count).

@@ -39,6 +39,11 @@ pub struct Candidate {
 impl Fleet {
     /// Starts control-api and livekit-server (and the proxy, for workers, when asked).
     pub async fn start(agent_name: &str, with_proxy: bool) -> Result<Self> {
+        Self::start_hearing(agent_name, with_proxy, super::ANSWER).await
+    }
+
+    /// Like [`Self::start`], the fake speech recognizer hearing `answer` in every burst.
+    pub async fn start_hearing(agent_name: &str, with_proxy: bool, answer: &str) -> Result<Self> {
         super::init_tracing();
         let reserved = Reserved::bind().await?;
         let server = HookedServer::start(&reserved.webhook_url()).await?;
@@ -54,12 +59,23 @@ impl Fleet {
             proxy,
             dir: tempfile::tempdir()?,
             agent_name: agent_name.to_owned(),
-            stt: super::fake_stt().await?,
+            stt: super::fake_stt_hearing(answer).await?,
         })
     }
 
     /// Starts a worker named `name` (through the proxy when there is one).
     pub async fn worker(&self, name: &str, max_jobs: usize) -> Result<WorkerProcess> {
+        let questions = [super::GREETING, super::SECOND, super::THIRD];
+        self.worker_asking(name, max_jobs, &questions).await
+    }
+
+    /// Starts a worker whose scripted interviews ask `questions`.
+    pub async fn worker_asking(
+        &self,
+        name: &str,
+        max_jobs: usize,
+        questions: &[&str],
+    ) -> Result<WorkerProcess> {
         let spec = WorkerSpec {
             url: self
                 .proxy
@@ -73,13 +89,20 @@ impl Fleet {
             control_api: Some(self.control.base.clone()),
             service_token: SERVICE_TOKEN.to_owned(),
             stt_url: self.stt.base_url(),
+            questions: questions.iter().map(|q| (*q).to_owned()).collect(),
         };
         WorkerProcess::start(&spec, name, self.dir.path()).await
     }
 
     /// Starts an interview through control-api; its candidate joins and publishes.
     pub async fn interview(&self, title: &str) -> Result<Candidate> {
-        let interview = self.control.start_interview(title).await?;
+        self.interview_with(title, serde_json::json!({"title": title}))
+            .await
+    }
+
+    /// Starts an interview created with `body`; its candidate joins and publishes.
+    pub async fn interview_with(&self, title: &str, body: Value) -> Result<Candidate> {
+        let interview = self.control.start_interview_with(body).await?;
         let recording = self.dir.path().join(format!("{title}.wav"));
         let client = super::candidate(&interview.url, &interview.token, recording.clone()).await?;
         Ok(Candidate {

@@ -35,6 +35,8 @@ pub struct WorkerSpec {
     pub service_token: String,
     /// The fake Deepgram the sessions transcribe with.
     pub stt_url: String,
+    /// The scripted interview's questions (greeting first).
+    pub questions: Vec<String>,
 }
 
 /// The interview plan every test worker runs.
@@ -46,15 +48,20 @@ pub const THIRD: &str = "How did you handle a disagreement in your team?";
 /// What the fake speech recognizer hears in every candidate answer.
 pub const ANSWER: &str = "I worked on distributed systems for five years.";
 
-/// A fake Deepgram that hears [`ANSWER`] in every speech burst.
-pub async fn fake_stt() -> Result<FakeDeepgram> {
+/// A fake Deepgram that hears `answer` in every speech burst.
+pub async fn fake_stt_hearing(answer: &str) -> Result<FakeDeepgram> {
     FakeDeepgram::start(DeepgramScript {
-        utterances: vec![ANSWER.to_owned(); 256],
+        utterances: vec![answer.to_owned(); 256],
         // Generous endpointing: a Python client starved for a moment must not split an answer.
         endpointing: 0.5,
         ..Default::default()
     })
     .await
+}
+
+/// A fake Deepgram that hears [`ANSWER`] in every speech burst.
+pub async fn fake_stt() -> Result<FakeDeepgram> {
+    fake_stt_hearing(ANSWER).await
 }
 
 /// A running `agent worker` process (killed when dropped).
@@ -86,7 +93,7 @@ impl WorkerProcess {
             .args(["--drain-timeout", &spec.drain_timeout.to_string()])
             .args(["--http", &format!("127.0.0.1:{port}")])
             .args(["--stt-url", &spec.stt_url])
-            .args(["--questions", &[GREETING, SECOND, THIRD].join("|")])
+            .args(["--questions", &spec.questions.join("|")])
             .args(["--llm", "scripted", "--tts", "espeak"])
             .env("RUST_LOG", "info,webrtc=error,rtc=error,rtc_ice=error,rtc_dtls=error,rtc_sctp=error,rtc_srtp=error")
             .stdin(Stdio::null())
