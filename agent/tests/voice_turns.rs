@@ -1,6 +1,7 @@
 //! Must show 1: a five-turn spoken interview completes against a real livekit-server with
 //! the official Python client answering in espeak-ng speech; both sides' transcripts reach
-//! the client in conversation order.
+//! the client in conversation order; the fillers the recognizer heard reach the delivery
+//! summary.
 
 mod common;
 mod voice_common;
@@ -22,7 +23,7 @@ const ANSWERS: [&str; 5] = [
     "My name is Alex Morgan.",
     "I like Rust the most.",
     "I built a message queue.",
-    "I write tests for every change.",
+    "Um, I write tests for, uh, every change.",
     "I enjoy hard problems here.",
 ];
 
@@ -121,5 +122,20 @@ async fn a_five_turn_interview_completes_with_ordered_transcripts() -> Result<()
         assert!(e2e.as_secs_f64() < 5.0, "turn {} took {e2e:?}", t.turn);
     }
     assert_eq!(report.turns.len(), 6);
+
+    // Fillers come from the recognizer's words: two in 27.
+    let delivery = report.delivery.expect("a delivery summary");
+    let words: usize = ANSWERS.iter().map(|a| words(a).len()).sum();
+    assert_eq!((delivery.words as usize, delivery.fillers), (words, 2));
+    let ratio = delivery
+        .audio_features
+        .filler_word_ratio
+        .expect("a filler ratio");
+    assert!((ratio - 2.0 / words as f64).abs() < 1e-3, "{ratio}");
+    assert_eq!(delivery.speech_rate_source, "transcript");
+    assert!(
+        delivery.speech_seconds > 3.0 && delivery.agent_seconds > 5.0,
+        "{delivery:?}"
+    );
     Ok(())
 }

@@ -31,9 +31,13 @@ fn spec(
         control_api: None,
         service_token: String::new(),
         stt_url: stt.base_url(),
-        questions: [worker_common::GREETING, worker_common::SECOND, worker_common::THIRD]
-            .map(str::to_owned)
-            .to_vec(),
+        questions: [
+            worker_common::GREETING,
+            worker_common::SECOND,
+            worker_common::THIRD,
+        ]
+        .map(str::to_owned)
+        .to_vec(),
     }
 }
 

@@ -44,6 +44,10 @@ pub use speak::synthesize_all;
 
 /// Receives each message of the conversation as it enters the history.
 pub type MessageHook = Arc<dyn Fn(&Message) + Send + Sync>;
+/// Receives each second of the candidate's delivery timeline.
+pub type SecondHook = Arc<dyn Fn(&DeliveryPoint) + Send + Sync>;
+/// Receives each nudge as it is sent to the room.
+pub type NudgeHook = Arc<dyn Fn(&NudgeMessage) + Send + Sync>;
 
 /// What the session reports to its host besides the room.
 #[derive(Clone, Default)]
@@ -56,9 +60,9 @@ pub struct Hooks {
     /// it is committed, the agent's once it was played, holding only the words heard).
     pub on_message: Option<MessageHook>,
     /// Called with every second of the candidate's delivery timeline.
-    pub on_second: Option<Arc<dyn Fn(&DeliveryPoint) + Send + Sync>>,
+    pub on_second: Option<SecondHook>,
     /// Called with every nudge as it is sent to the room.
-    pub on_nudge: Option<Arc<dyn Fn(&NudgeMessage) + Send + Sync>>,
+    pub on_nudge: Option<NudgeHook>,
 }
 
 /// What happened in a finished session.

@@ -21,7 +21,7 @@ use livekit_protocol::Job;
 use tokio::sync::{mpsc, watch};
 
 use super::speak::Linear;
-use super::{Hooks, MessageHook, VoiceArgs, VoiceConfig};
+use super::{Hooks, MessageHook, NudgeHook, SecondHook, VoiceArgs, VoiceConfig};
 use crate::metrics::VoiceMetrics;
 use crate::transport::{FRAME_DURATION, FRAME_SAMPLES, LiveKitRoom, RoomTransport, SAMPLE_RATE};
 use crate::worker::JobRunner;
@@ -322,8 +322,6 @@ impl DeliveryWriter {
     }
 }
 
-type SecondHook = Arc<dyn Fn(&DeliveryPoint) + Send + Sync>;
-type NudgeHook = Arc<dyn Fn(&NudgeMessage) + Send + Sync>;
 
 #[async_trait::async_trait]
 impl JobRunner for VoiceRunner {
