@@ -322,7 +322,6 @@ impl DeliveryWriter {
     }
 }
 
-
 #[async_trait::async_trait]
 impl JobRunner for VoiceRunner {
     async fn run(
