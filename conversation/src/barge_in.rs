@@ -96,6 +96,10 @@ impl Episode {
 
 impl Engine {
     pub(crate) fn speech_start(&mut self, now: Instant) {
+        if self.conductor_closing() {
+            // The conductor's close is said to the end: the interview is over.
+            return;
+        }
         if self.agent_playing() {
             let mut ep = Episode {
                 start: Some(now),

@@ -49,6 +49,8 @@ pub struct Engine {
     pub(crate) turn_index: u32,
     pub(crate) agent_recent: String,
     pub(crate) agent_end: Option<Instant>,
+    /// The conductor's instruction for the reply being worded by the LLM.
+    pub(crate) instruction: Option<String>,
 }
 
 impl Engine {
@@ -81,6 +83,7 @@ impl Engine {
             turn_index: 0,
             agent_recent: String::new(),
             agent_end: None,
+            instruction: None,
         }
     }
 
@@ -153,6 +156,7 @@ impl Engine {
         // While the candidate speaks, the VAD end (not a timer) moves the resume on.
         add(self.paused_until.filter(|_| !self.turn.speaking));
         add(self.endpoint_deadline());
+        add(self.conductor_deadline());
         if let Some(start) = self
             .episode
             .as_ref()
@@ -276,6 +280,7 @@ impl Engine {
         if self.watchdog.is_some_and(|t| now >= t) {
             self.watchdog_fired();
         }
+        self.conductor_due();
         self.pump();
     }
 
@@ -302,9 +307,107 @@ impl Engine {
                 self.reply = Some(Reply::new(min));
                 self.start_llm();
             }
+            Mode::Conducted { conductor, .. } => {
+                let decision = if conductor.hard_stop().is_none() {
+                    conductor.open(self.now)
+                } else {
+                    let said = self
+                        .history
+                        .messages()
+                        .last()
+                        .filter(|m| m.role == Role::Candidate)
+                        .map_or("", |m| m.text.as_str());
+                    conductor.answer(self.now, said)
+                };
+                self.say_decision(decision);
+                return;
+            }
         }
         self.watchdog = Some(self.now + self.cfg.watchdog);
         self.set_state(AgentState::Thinking);
+    }
+
+    /// Starts the reply that says the conductor's `decision`: its template text, or the LLM
+    /// wording it from the instruction. The conductor's events go out first.
+    pub(crate) fn say_decision(&mut self, decision: crate::conductor::Decision) {
+        let min = self.cfg.tts.min_sentence_chars;
+        let Mode::Conducted {
+            conductor,
+            llm_words,
+        } = &mut self.mode
+        else {
+            return;
+        };
+        while let Some(event) = conductor.poll_event() {
+            self.out.push_back(Output::Conductor(event));
+        }
+        self.reply_last = decision.last;
+        self.expect_thinking = decision.expect_thinking;
+        if *llm_words {
+            self.instruction = Some(decision.instruction);
+            self.start_llm();
+        } else {
+            self.instruction = None;
+            self.reply = Some(Reply::with_text(min, &decision.text));
+        }
+        self.watchdog = Some(self.now + self.cfg.watchdog);
+        self.set_state(AgentState::Thinking);
+    }
+
+    /// Whether the conductor has closed the interview: its closing words are not
+    /// interrupted and nothing the candidate says after them opens a turn.
+    pub(crate) fn conductor_closing(&self) -> bool {
+        matches!(&self.mode, Mode::Conducted { conductor, .. } if conductor.is_closed())
+    }
+
+    /// When the conductor wants to act although the candidate has not finished a turn: a
+    /// long silence after the agent stopped, or the interview's hard stop.
+    pub(crate) fn conductor_deadline(&self) -> Option<Instant> {
+        let Mode::Conducted { conductor, .. } = &self.mode else {
+            return None;
+        };
+        if conductor.is_closed() || self.state != AgentState::Listening || self.reply.is_some() {
+            return None;
+        }
+        let hard_stop = conductor.hard_stop();
+        let quiet = !self.turn.speaking && !self.turn.has_text() && self.episode.is_none();
+        let silence = self
+            .agent_end
+            .filter(|_| quiet)
+            .map(|end| end + crate::conductor::SILENCE);
+        match (hard_stop, silence) {
+            (Some(h), Some(s)) => Some(h.min(s)),
+            (h, s) => h.or(s),
+        }
+    }
+
+    /// Acts on [`Self::conductor_deadline`] once it has come.
+    fn conductor_due(&mut self) {
+        if self.conductor_deadline().is_none_or(|t| self.now < t) {
+            return;
+        }
+        let now = self.now;
+        let Mode::Conducted { conductor, .. } = &mut self.mode else {
+            return;
+        };
+        let past_stop = conductor.hard_stop().is_some_and(|h| now >= h);
+        if past_stop && (self.turn.speaking || self.turn.has_text()) {
+            // The hard stop cuts in: what was said so far is the candidate's turn, and
+            // the conductor's answer to it is the close.
+            self.commit_turn();
+            return;
+        }
+        self.turn_index += 1;
+        self.clock.metrics.turn = self.turn_index;
+        self.attempts = 0;
+        self.apologizing = false;
+        self.reply_heard = 0;
+        let decision = if past_stop {
+            conductor.time_up(now)
+        } else {
+            conductor.silence(now)
+        };
+        self.say_decision(decision);
     }
 
     pub(crate) fn watchdog_fired(&mut self) {

@@ -86,7 +86,12 @@ pub enum Output {
     StartLlm {
         request: RequestId,
         history: Vec<Message>,
+        /// What this reply must do (the conductor's decision), for the LLM to word; sent
+        /// after the history as the last instruction.
+        instruction: Option<String>,
     },
+    /// Something the conductor decided that the host records (phase, consent, the end).
+    Conductor(crate::conductor::Event),
     CancelLlm {
         request: RequestId,
     },
@@ -145,4 +150,10 @@ pub struct TranscriptSegment {
 pub enum Mode {
     Llm,
     Scripted(ScriptedResponder),
+    /// The conductor decides every move and the end; `llm_words` has the LLM word each
+    /// decision (else the conductor's templates are spoken).
+    Conducted {
+        conductor: Box<crate::conductor::Conductor>,
+        llm_words: bool,
+    },
 }

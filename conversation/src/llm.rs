@@ -59,7 +59,12 @@ impl Engine {
         });
         self.reply = Some(Reply::new(self.cfg.tts.min_sentence_chars));
         let history = self.history.messages().to_vec();
-        self.out.push_back(Output::StartLlm { request, history });
+        let instruction = self.instruction.clone();
+        self.out.push_back(Output::StartLlm {
+            request,
+            history,
+            instruction,
+        });
     }
 
     pub(crate) fn llm_failed(&mut self, timed_out: bool) {

@@ -71,7 +71,7 @@ impl CandidateTurn {
 impl Engine {
     pub(crate) fn stt(&mut self, r: SttResult) {
         let text = r.text.trim();
-        if text.is_empty() {
+        if text.is_empty() || self.conductor_closing() {
             return;
         }
         let echo_window = self
