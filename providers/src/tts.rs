@@ -24,6 +24,12 @@ pub type PcmStream = Pin<Box<dyn Stream<Item = Result<PcmChunk, ProviderError>> 
 pub trait Tts: Send + Sync {
     /// Starts synthesis; errors before the first byte are returned here.
     fn synthesize(&self, text: &str) -> BoxFuture<'_, Result<PcmStream, ProviderError>>;
+
+    /// The same voice for another language (ISO 639-1), if this provider picks voices by
+    /// language; `None` keeps this one.
+    fn for_language(&self, _language: &str) -> Option<std::sync::Arc<dyn Tts>> {
+        None
+    }
 }
 
 mod espeak;

@@ -5,12 +5,17 @@ use serde::Deserialize;
 
 use crate::ProviderError;
 
-/// The listen URL with the settings the voice loop relies on.
-pub fn listen_url(base: &str, sample_rate: u32) -> String {
+/// The listen URL with the settings the voice loop relies on, and the interview's
+/// language (an ISO 639-1 code such as `es`) when it has one.
+pub fn listen_url(base: &str, sample_rate: u32, language: Option<&str>) -> String {
+    let language = language
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(|l| format!("&language={l}"))
+        .unwrap_or_default();
     format!(
         "{}/v1/listen?model=nova-3&encoding=linear16&sample_rate={sample_rate}&channels=1\
          &interim_results=true&punctuate=true&endpointing=25&filler_words=true\
-         &vad_events=true&utterance_end_ms=1000",
+         &vad_events=true&utterance_end_ms=1000{language}",
         base.trim_end_matches('/')
     )
 }
@@ -186,7 +191,9 @@ mod tests {
 
     #[test]
     fn the_url_carries_the_live_settings() {
-        let url = listen_url("wss://api.deepgram.com/", 16_000);
+        let url = listen_url("wss://api.deepgram.com/", 16_000, None);
+        assert!(listen_url("ws://x", 48_000, Some("es")).ends_with("&language=es"));
+        assert!(!listen_url("ws://x", 48_000, Some("es&x=1")).contains("language"));
         assert!(url.starts_with(
             "wss://api.deepgram.com/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000"
         ));

@@ -41,6 +41,8 @@ pub struct LiveConfig {
     pub reconnect_backoff: Duration,
     /// Bound on one connection attempt (TCP, TLS and upgrade).
     pub connect_timeout: Duration,
+    /// The language spoken (ISO 639-1), sent as Deepgram's `language`.
+    pub language: Option<String>,
 }
 
 impl LiveConfig {
@@ -55,6 +57,7 @@ impl LiveConfig {
             max_reconnects: 5,
             reconnect_backoff: Duration::from_millis(50),
             connect_timeout: Duration::from_secs(5),
+            language: None,
         }
     }
 }
@@ -130,7 +133,11 @@ type Socket =
 const REPLAY_CHUNK: usize = 4_000;
 
 async fn connect(config: &LiveConfig) -> Result<Socket, ProviderError> {
-    let url = deepgram::listen_url(&config.base_url, config.sample_rate);
+    let url = deepgram::listen_url(
+        &config.base_url,
+        config.sample_rate,
+        config.language.as_deref(),
+    );
     let mut request = url
         .into_client_request()
         .map_err(|e| ProviderError::Connect(e.to_string()))?;

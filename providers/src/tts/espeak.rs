@@ -68,6 +68,23 @@ impl Tts for Espeak {
             Ok(Box::pin(futures_util::stream::iter(chunks)) as PcmStream)
         })
     }
+
+    /// espeak-ng has a voice per language: `es`, `de`, `fr`, ... (`en` keeps `en-us`).
+    fn for_language(&self, language: &str) -> Option<std::sync::Arc<dyn Tts>> {
+        let code = language.get(..2)?.to_ascii_lowercase();
+        if !code.chars().all(|c| c.is_ascii_lowercase()) {
+            return None;
+        }
+        let voice = if code == "en" {
+            "en-us".to_owned()
+        } else {
+            code
+        };
+        Some(std::sync::Arc::new(Self {
+            voice,
+            ..self.clone()
+        }))
+    }
 }
 
 /// Parses a mono s16le RIFF WAV. espeak-ng writes a streaming header whose
