@@ -13,6 +13,16 @@ use crate::error::{ApiError, internal};
 /// Every interview's LiveKit room name starts with this.
 pub const ROOM_PREFIX: &str = "interview-";
 
+/// Statuses of an interview that is over: `completed` (the interviewer closed it, or the
+/// recruiter did), `left_early` (the candidate left before the close), `failed` (the agent
+/// could not go on). An interview that is over is never dispatched again.
+pub const ENDED: [&str; 3] = ["completed", "left_early", "failed"];
+
+/// Whether `status` means the interview is over.
+pub fn is_ended(status: &str) -> bool {
+    ENDED.contains(&status)
+}
+
 /// Body of `POST /interviews` (seed 003's fields plus role, resume, language and persona).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -441,6 +451,23 @@ pub async fn mark_completed(db: &Db, user_id: &str, id: &str) -> Result<(), ApiE
     .await
     .map_err(internal)?;
     Ok(())
+}
+
+/// Ends interview `id` with `status` (one of [`ENDED`]) unless it has ended already;
+/// returns whether this call ended it.
+pub async fn mark_ended(db: &Db, id: &str, status: &str) -> Result<bool, ApiError> {
+    let now = crate::time::now_rfc3339();
+    let done = sqlx::query(
+        "UPDATE interviews SET status = $1, completed_at = COALESCE(completed_at, $2), \
+         updated_at = $2 WHERE id = $3 AND status NOT IN ('completed', 'left_early', 'failed')",
+    )
+    .bind(status)
+    .bind(&now)
+    .bind(id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The stored report (JSON or null) of the user's interview.

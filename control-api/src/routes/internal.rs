@@ -78,11 +78,13 @@ pub struct Turn {
     pub code: Option<String>,
 }
 
-/// A metric sample, a nudge, or a phase change.
+/// What the agent records as it happens.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentEvent {
-    /// `metrics`, `nudge` or `phase`.
+    /// `metrics`, `nudge`, `consent`, `question` (asked, with the skill it probes),
+    /// `declined` (a manipulation attempt), `ended` (with the reason), `provider_failure`,
+    /// or `phase` (with the new phase).
     #[serde(rename = "type")]
     pub kind: String,
     /// The new phase (for `phase`), at most 50 characters.
@@ -115,7 +117,60 @@ pub fn router() -> Router<AppState> {
         .route("/internal/interviews/{id}/events", post(event))
         .route("/internal/interviews/{id}/report", post(report))
         .route("/internal/interviews/{id}/timeline", post(timeline))
+        .route("/internal/interviews/{id}/end", post(end))
         .route("/internal/interviews/{id}/delivery", put(delivery))
+}
+
+/// How the interview ended, as the agent saw it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEnd {
+    /// `completed` (the interviewer closed it), `left_early` (the candidate left before the
+    /// close) or `failed`.
+    pub outcome: String,
+    /// Why, for `failed`; at most 500 characters.
+    pub reason: Option<String>,
+}
+
+/// Ends the interview: it is never dispatched again, its report is produced, and (when
+/// completed) anyone still in the room is removed. A second call changes nothing.
+#[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/end", operation_id = "agent_end", tag = "internal",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = AgentEnd,
+    responses((status = 200, description = "The interview's status now", body = Object),
+        (status = 400, description = "Bad JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Invalid service token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such interview", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Unknown outcome or reason too long", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn end(
+    State(state): State<AppState>,
+    _service: Service,
+    id: Result<Path<String>, PathRejection>,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = path_id(id)?;
+    let end: AgentEnd = super::from_object(body)?;
+    if !interviews::is_ended(&end.outcome)
+        || end.reason.as_ref().is_some_and(|r| r.chars().count() > 500)
+    {
+        return Err(ApiError::Unprocessable(
+            "outcome must be completed, left_early or failed; reason at most 500 characters"
+                .to_owned(),
+        ));
+    }
+    let (owner, interview) = load(&state, &id).await?;
+    if interviews::mark_ended(state.db(), &id, &end.outcome).await? {
+        let item = json!({"type": "ended_by_agent", "outcome": end.outcome, "reason": end.reason,
+                          "at": crate::time::now_rfc3339()});
+        agent_store::append(state.db(), &id, Log::Events, item, None).await?;
+        if end.outcome == "completed" {
+            crate::livekit::close_room(state.config(), &interview.room_name).await;
+        }
+        if end.outcome != "failed" {
+            crate::evaluation::enqueue(&state, &owner, &id).await?;
+        }
+    }
+    let (_, now) = load(&state, &id).await?;
+    Ok(Json(json!({ "status": now.status })))
 }
 
 /// Appends delivery timeline points of one agent session (a point already stored for its
@@ -279,10 +334,14 @@ pub(crate) async fn event(
     let event: AgentEvent = super::from_object(body)?;
     let phase = match (event.kind.as_str(), &event.phase) {
         ("phase", Some(p)) if !p.trim().is_empty() && p.chars().count() <= 50 => Some(p.as_str()),
-        ("metrics" | "nudge", None) => None,
+        (
+            "metrics" | "nudge" | "consent" | "question" | "declined" | "ended"
+            | "provider_failure",
+            None,
+        ) => None,
         _ => {
             return Err(ApiError::Unprocessable(
-                "type must be metrics or nudge (no phase) or phase (with a phase of 1 to 50 characters)".to_owned(),
+                "type must be metrics, nudge, consent, question, declined, ended or provider_failure (no phase), or phase (with a phase of 1 to 50 characters)".to_owned(),
             ));
         }
     };

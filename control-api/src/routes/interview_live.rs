@@ -128,7 +128,7 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Inte
 }
 
 fn not_completed(interview: &Interview) -> Result<(), ApiError> {
-    if interview.status == "completed" {
+    if crate::interviews::is_ended(&interview.status) {
         return Err(ApiError::BadRequest("interview is completed".to_owned()));
     }
     Ok(())

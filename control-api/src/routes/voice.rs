@@ -87,7 +87,7 @@ pub(crate) async fn voice_token(
     let interview = interviews::by_id(state.db(), &principal.user.id, &id)
         .await?
         .ok_or_else(not_found)?;
-    if interview.status == "completed" {
+    if crate::interviews::is_ended(&interview.status) {
         return Err(ApiError::BadRequest("interview is completed".to_owned()));
     }
     let ttl =

@@ -70,7 +70,7 @@ pub(crate) async fn receive(
     // Someone joined an interview that is over (completed, or deleted: its room name is ours
     // but no interview holds it) with a token that has not expired yet: they are removed.
     let over = match &found {
-        Some((_, status)) => status == "completed",
+        Some((_, status)) => crate::interviews::is_ended(status),
         None => room.name.starts_with(crate::interviews::ROOM_PREFIX),
     };
     if event.event == "participant_joined"
@@ -91,7 +91,7 @@ pub(crate) async fn receive(
         }
         _ => return Ok(accepted()),
     }
-    if event.event == "participant_left" && is_agent && status != "completed" {
+    if event.event == "participant_left" && is_agent && !crate::interviews::is_ended(&status) {
         let metadata = json!({ "interview_id": id, "redispatch": true }).to_string();
         let dispatch_id = crate::livekit::dispatch(config, &room.name, &metadata).await?;
         agent_store::count_dispatch(state.db(), &id).await?;
