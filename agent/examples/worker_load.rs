@@ -130,6 +130,7 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         end_when_done: false,
         nudges: true,
         nudge_policy: dsp::nudge::NudgeConfig::default(),
+        brief: None,
     })
 }
 

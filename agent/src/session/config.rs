@@ -78,6 +78,9 @@ pub struct VoiceConfig {
     pub nudges: bool,
     /// The policy's thresholds.
     pub nudge_policy: dsp::nudge::NudgeConfig,
+    /// What the interview is for: with one, the conductor runs the interview (the LLM, if
+    /// any, words its decisions); without, the scripted questions or the LLM alone.
+    pub brief: Option<conversation::conductor::Brief>,
 }
 
 impl VoiceConfig {
@@ -120,6 +123,7 @@ impl VoiceConfig {
             end_when_done: true,
             nudges: !args.no_nudges,
             nudge_policy: dsp::nudge::NudgeConfig::default(),
+            brief: None,
         })
     }
 }

@@ -17,6 +17,7 @@
 //!
 //! [`RoomTransport`]: crate::transport::RoomTransport
 
+pub mod brief;
 mod config;
 mod delivery;
 pub mod interview;
@@ -48,6 +49,8 @@ pub type MessageHook = Arc<dyn Fn(&Message) + Send + Sync>;
 pub type SecondHook = Arc<dyn Fn(&DeliveryPoint) + Send + Sync>;
 /// Receives each nudge as it is sent to the room.
 pub type NudgeHook = Arc<dyn Fn(&NudgeMessage) + Send + Sync>;
+/// Receives what the conductor decided that the host records (phase, consent, the end).
+pub type EventHook = Arc<dyn Fn(&conversation::conductor::Event) + Send + Sync>;
 
 /// What the session reports to its host besides the room.
 #[derive(Clone, Default)]
@@ -63,6 +66,8 @@ pub struct Hooks {
     pub on_second: Option<SecondHook>,
     /// Called with every nudge as it is sent to the room.
     pub on_nudge: Option<NudgeHook>,
+    /// Called with every conductor event.
+    pub on_event: Option<EventHook>,
 }
 
 /// What happened in a finished session.
@@ -86,6 +91,22 @@ pub struct SessionReport {
     pub nudges: Vec<NudgeMessage>,
     /// How the candidate sounded over the whole session (`None` if the dsp thread failed).
     pub delivery: Option<DeliverySummary>,
+    /// Why the session ended.
+    pub ending: Ending,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ending {
+    /// The closing words were said: the interview is over.
+    Finished,
+    /// The candidate left the room.
+    CandidateLeft,
+    /// The room closed under the agent.
+    RoomClosed,
+    /// The host cancelled it (drain deadline, job terminated).
+    #[default]
+    Cancelled,
 }
 
 /// The agent's critical path of one turn, in session time (since the session started).

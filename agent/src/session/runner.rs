@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use contract::delivery::{DeliveryPoint, DeliverySummary, NudgeMessage, TimelineBatch};
-use conversation::{Message, Question, Role};
+use conversation::{Message, Question, Role, conductor};
 use futures_util::StreamExt;
 use livekit_protocol::Job;
 use tokio::sync::{mpsc, watch};
 
 use super::speak::Linear;
-use super::{Hooks, MessageHook, NudgeHook, SecondHook, VoiceArgs, VoiceConfig};
+use super::{EventHook, Hooks, MessageHook, NudgeHook, SecondHook, VoiceArgs, VoiceConfig};
 use crate::metrics::VoiceMetrics;
 use crate::transport::{FRAME_DURATION, FRAME_SAMPLES, LiveKitRoom, RoomTransport, SAMPLE_RATE};
 use crate::worker::JobRunner;
@@ -102,10 +102,20 @@ impl VoiceRunner {
 }
 
 /// Applies the interview's own settings from its context: `interview_config.nudges: false`
-/// turns the coaching nudges off.
-fn apply_context(config: &mut VoiceConfig, context: &serde_json::Value) {
+/// turns the coaching nudges off; the language goes to the speech recognizer and the voice;
+/// an interview with a role is run by the conductor from its brief.
+pub fn apply_context(config: &mut VoiceConfig, context: &serde_json::Value) {
     if context["interview"]["interview_config"]["nudges"] == serde_json::Value::Bool(false) {
         config.nudges = false;
+    }
+    let language = super::brief::language_code(context);
+    config.stt.language = Some(language.clone());
+    if let Some(tts) = config.tts.for_language(&language) {
+        config.tts = tts;
+    }
+    if let Some(brief) = super::brief::from_context(context) {
+        config.system_prompt = super::brief::system_prompt(&brief, context);
+        config.brief = Some(brief);
     }
 }
 
@@ -243,6 +253,42 @@ const TIMELINE_BATCH: usize = 10;
 enum Delivery {
     Point(DeliveryPoint),
     Nudge(NudgeMessage),
+    Conductor(conductor::Event),
+}
+
+/// Records a conductor event with control-api: phase changes set the interview's phase.
+async fn record(control: &ControlApi, interview: &str, event: &conductor::Event) -> Result<()> {
+    use conductor::Event;
+    match event {
+        Event::PhaseChanged(phase) => control.phase(interview, phase.as_str()).await,
+        Event::Consent(given) => {
+            control
+                .event(
+                    interview,
+                    "consent",
+                    &serde_json::json!({ "consent": given }),
+                )
+                .await
+        }
+        Event::ManipulationDeclined => {
+            control
+                .event(
+                    interview,
+                    "declined",
+                    &serde_json::json!({ "reason": "manipulation" }),
+                )
+                .await
+        }
+        Event::Asked { question, skill } => {
+            let data = serde_json::json!({ "question": question, "skill": skill });
+            control.event(interview, "question", &data).await
+        }
+        Event::Ended(why) => {
+            control
+                .event(interview, "ended", &serde_json::json!({ "reason": why }))
+                .await
+        }
+    }
 }
 
 /// Sends the delivery timeline in batches and nudges as events, in order; a failed batch
@@ -264,6 +310,11 @@ impl DeliveryWriter {
                     Some(Delivery::Nudge(n)) => {
                         if let Err(e) = control.event(&interview, "nudge", &n).await {
                             tracing::warn!(interview = %interview, "nudge event not stored: {e:#}");
+                        }
+                    }
+                    Some(Delivery::Conductor(event)) => {
+                        if let Err(e) = record(&control, &interview, &event).await {
+                            tracing::warn!(interview = %interview, "conductor event not stored: {e:#}");
                         }
                     }
                     None => open = false,
@@ -290,8 +341,8 @@ impl DeliveryWriter {
         Self { queue, task }
     }
 
-    fn hooks(&self) -> (SecondHook, NudgeHook) {
-        let (points, nudges) = (self.queue.clone(), self.queue.clone());
+    fn hooks(&self) -> (SecondHook, NudgeHook, EventHook) {
+        let (points, nudges, events) = (self.queue.clone(), self.queue.clone(), self.queue.clone());
         (
             Arc::new(move |p: &DeliveryPoint| {
                 if points.try_send(Delivery::Point(*p)).is_err() {
@@ -300,6 +351,11 @@ impl DeliveryWriter {
             }),
             Arc::new(move |n: &NudgeMessage| {
                 let _ = nudges.try_send(Delivery::Nudge(n.clone()));
+            }),
+            Arc::new(move |e: &conductor::Event| {
+                if events.try_send(Delivery::Conductor(e.clone())).is_err() {
+                    tracing::warn!("event queue full; a conductor event is dropped");
+                }
             }),
         )
     }
@@ -346,13 +402,14 @@ impl JobRunner for VoiceRunner {
             )),
             _ => None,
         };
-        let (on_second, on_nudge) = delivery.as_ref().map(DeliveryWriter::hooks).unzip();
+        let hooks = delivery.as_ref().map(DeliveryWriter::hooks);
         let hooks = Hooks {
             metrics: self.metrics.clone(),
             on_frame: Some(Arc::new(move |late| load.record_frame(late))),
             on_message: writer.as_ref().map(TranscriptWriter::hook),
-            on_second,
-            on_nudge,
+            on_second: hooks.as_ref().map(|h| h.0.clone()),
+            on_nudge: hooks.as_ref().map(|h| h.1.clone()),
+            on_event: hooks.map(|h| h.2),
         };
         let tts = config.tts.clone();
         let result = super::run(&mut room, config, hooks, cancel.clone()).await;
@@ -384,6 +441,20 @@ impl JobRunner for VoiceRunner {
                 return Err(e.into());
             }
         };
+        // The interview's end is recorded before the agent leaves, so control-api does not
+        // take the departure for a dead worker and dispatch another.
+        if let (Some(control), Some(id)) = (&self.control, &interview) {
+            let outcome = match report.ending {
+                super::Ending::Finished => Some("completed"),
+                super::Ending::CandidateLeft => Some("left_early"),
+                super::Ending::RoomClosed | super::Ending::Cancelled => None,
+            };
+            if let Some(outcome) = outcome
+                && let Err(e) = control.end(id, outcome, None).await
+            {
+                tracing::warn!(interview = %id, outcome, "the interview's end not recorded: {e:#}");
+            }
+        }
         // Success is on the worker socket before the agent leaves, so the server does not
         // count the departure as a failed job.
         crate::worker::report_finished().await;
@@ -392,6 +463,7 @@ impl JobRunner for VoiceRunner {
             job = %job.id,
             resumed,
             turns = report.turns.len(),
+            ending = ?report.ending,
             nudges = report.nudges.len(),
             late_frames = report.late_frames,
             frames = report.frames,
@@ -482,6 +554,7 @@ mod tests {
             end_when_done: true,
             nudges: true,
             nudge_policy: dsp::nudge::NudgeConfig::default(),
+            brief: None,
         }
     }
 

@@ -41,9 +41,13 @@ pub async fn run<T: RoomTransport>(
     mut cancel: watch::Receiver<bool>,
 ) -> Result<SessionReport, SessionError> {
     let started = std::time::Instant::now();
-    let mode = match &config.llm {
-        Some(_) => Mode::Llm,
-        None => Mode::Scripted(ScriptedResponder::new(
+    let mode = match (&config.brief, &config.llm) {
+        (Some(brief), llm) => Mode::Conducted {
+            conductor: Box::new(conversation::conductor::Conductor::new(brief.clone())),
+            llm_words: llm.is_some(),
+        },
+        (None, Some(_)) => Mode::Llm,
+        (None, None) => Mode::Scripted(ScriptedResponder::new(
             config.questions.clone(),
             config.closing.clone(),
         )),
@@ -112,10 +116,17 @@ pub async fn run<T: RoomTransport>(
             _ = tick.tick(), if busy => Event::Tick,
         };
         match event {
-            Event::Cancel => break,
-            Event::Room(None) => break,
+            Event::Cancel => {
+                shell.report.ending = super::Ending::Cancelled;
+                break;
+            }
+            Event::Room(None) => {
+                shell.report.ending = super::Ending::RoomClosed;
+                break;
+            }
             Event::Room(Some(event)) => {
-                if !shell.room_event(event) {
+                if let Some(ending) = shell.room_event(event) {
+                    shell.report.ending = ending;
                     break;
                 }
             }
@@ -134,6 +145,7 @@ pub async fn run<T: RoomTransport>(
             && shell.opened
             && !shell.playout.busy()
         {
+            shell.report.ending = super::Ending::Finished;
             break;
         }
     }
@@ -242,8 +254,8 @@ impl Shell {
         self.announced = messages.len();
     }
 
-    /// Handles a room event; false when the session should end.
-    fn room_event(&mut self, event: RoomEvent) -> bool {
+    /// Handles a room event; why the session ends, if it does.
+    fn room_event(&mut self, event: RoomEvent) -> Option<super::Ending> {
         match event {
             RoomEvent::Audio(frame) => {
                 let known = self
@@ -251,7 +263,7 @@ impl Shell {
                     .as_ref()
                     .is_none_or(|(id, _)| **id == *frame.identity);
                 if !known {
-                    return true;
+                    return None;
                 }
                 if self.candidate.is_none() {
                     self.candidate =
@@ -298,16 +310,16 @@ impl Shell {
                     .is_some_and(|(id, _)| *id == identity);
                 if candidate && !self.reconnecting {
                     tracing::info!("the candidate left; ending the session");
-                    return false;
+                    return Some(super::Ending::CandidateLeft);
                 }
             }
             RoomEvent::Disconnected { reason } => {
                 tracing::info!(%reason, "room closed; ending the session");
-                return false;
+                return Some(super::Ending::RoomClosed);
             }
             _ => {}
         }
-        true
+        None
     }
 
     fn heard(&mut self, heard: Heard) {
@@ -485,9 +497,19 @@ impl Shell {
 
     fn output<T: RoomTransport>(&mut self, room: &T, output: Output) {
         match output {
-            Output::StartLlm { request, history } => {
+            Output::StartLlm {
+                request,
+                history,
+                instruction,
+            } => {
                 if let Some(t) = &mut self.thinker {
-                    t.start(request, &history);
+                    t.start(request, &history, instruction.as_deref());
+                }
+            }
+            Output::Conductor(event) => {
+                tracing::info!(?event, "conductor");
+                if let Some(on_event) = &self.hooks.on_event {
+                    on_event(&event);
                 }
             }
             Output::CancelLlm { request } => {

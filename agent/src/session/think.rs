@@ -37,10 +37,17 @@ impl Thinker {
         }
     }
 
-    /// Starts `request` with the conversation so far (replacing any running request).
-    pub fn start(&mut self, request: RequestId, history: &[Message]) {
+    /// Starts `request` with the conversation so far and, when the conductor decided what
+    /// this reply must do, its instruction last (replacing any running request).
+    pub fn start(&mut self, request: RequestId, history: &[Message], instruction: Option<&str>) {
         self.cancel_all();
-        let messages = chat_messages(&self.system_prompt, history);
+        let mut messages = chat_messages(&self.system_prompt, history);
+        if let Some(instruction) = instruction {
+            messages.push(ChatMessage {
+                role: "system".into(),
+                content: format!("Your next reply: {instruction}"),
+            });
+        }
         let llm = self.llm.clone();
         let tx = self.tx.clone();
         let task = tokio::spawn(async move {

@@ -60,6 +60,21 @@ impl ControlApi {
             .await
     }
 
+    /// Sets the interview's phase.
+    pub async fn phase(&self, interview: &str, phase: &str) -> Result<()> {
+        let body = json!({"type": "phase", "phase": phase});
+        self.send(reqwest::Method::POST, interview, "events", &body)
+            .await
+    }
+
+    /// Records how the interview ended: `completed` (the closing words were said),
+    /// `left_early` (the candidate left) or `failed` (with a reason).
+    pub async fn end(&self, interview: &str, outcome: &str, reason: Option<&str>) -> Result<()> {
+        let body = json!({"outcome": outcome, "reason": reason});
+        self.send(reqwest::Method::POST, interview, "end", &body)
+            .await
+    }
+
     /// Appends timeline points (idempotent per session and second).
     pub async fn timeline(&self, interview: &str, batch: &TimelineBatch) -> Result<()> {
         self.send(reqwest::Method::POST, interview, "timeline", batch)

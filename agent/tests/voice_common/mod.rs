@@ -60,6 +60,7 @@ pub fn config(stt_url: &str, questions: &[&str], llm: Option<Arc<dyn Llm>>) -> V
         end_when_done: true,
         nudges: true,
         nudge_policy: dsp::nudge::NudgeConfig::default(),
+        brief: None,
     }
 }
 
