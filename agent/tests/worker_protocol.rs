@@ -38,6 +38,7 @@ fn spec(
         ]
         .map(str::to_owned)
         .to_vec(),
+        llm_url: None,
     }
 }
 

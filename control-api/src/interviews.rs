@@ -45,8 +45,8 @@ pub struct InterviewCreate {
     /// BCP 47 tag such as "en"; default "en".
     #[schema(min_length = 2, max_length = 16)]
     pub language: Option<String>,
-    /// Minutes, 5 to 180; default `interview_config.duration` or 30.
-    #[schema(minimum = 5, maximum = 180)]
+    /// Minutes, 1 to 180; default `interview_config.duration` or 30.
+    #[schema(minimum = 1, maximum = 180)]
     pub duration_minutes: Option<u32>,
     #[schema(max_length = 2000)]
     pub persona: Option<String>,
@@ -204,9 +204,9 @@ impl InterviewCreate {
             .map(u64::from)
             .or(from_config)
             .unwrap_or(30);
-        if !(5..=180).contains(&minutes) {
+        if !(1..=180).contains(&minutes) {
             return Err(ApiError::Unprocessable(
-                "duration must be 5 to 180 minutes".to_owned(),
+                "duration must be 1 to 180 minutes".to_owned(),
             ));
         }
         Ok(minutes as i64)

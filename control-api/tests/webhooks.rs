@@ -73,6 +73,7 @@ backend_tests! {
         assert_eq!(kinds, ["participant_joined", "participant_left", "agent_redispatched"]);
         assert_eq!(log[0]["identity"], "candidate-1");
         assert_eq!(log[1]["agent"], true);
+        assert_eq!(log[1]["redispatched"], true);
 
         let dispatches = AgentDispatchClient::with_api_key(&server.http_url(), server.api_key(), server.api_secret())
             .list_dispatch(room.clone())
@@ -93,6 +94,8 @@ backend_tests! {
         let log = events(&state, &id).await;
         let kinds: Vec<&str> = log.iter().map(|e| e["type"].as_str().unwrap_or("")).collect();
         assert_eq!(kinds, ["participant_joined", "participant_left", "agent_redispatched", "participant_left", "participant_left", "room_finished"]);
+        assert!(log[3]["redispatched"].is_null(), "a candidate's departure: {}", log[3]);
+        assert_eq!(log[4]["redispatched"], false);
         let reply = send_to(&state, request("GET", &format!("/api/v1/interviews/{id}"), Some(&token), None)).await;
         assert_eq!(reply.json["dispatch_count"], 2);
 

@@ -343,7 +343,13 @@ impl Engine {
         }
         self.reply_last = decision.last;
         self.expect_thinking = decision.expect_thinking;
-        if *llm_words {
+        // The disclosure and the closing words are said as written, never reworded: what
+        // the candidate agrees to and how the interview ends must not depend on a model.
+        let verbatim = matches!(
+            decision.kind,
+            crate::conductor::Move::Disclose | crate::conductor::Move::Close
+        );
+        if *llm_words && !verbatim {
             self.instruction = Some(decision.instruction);
             self.start_llm();
         } else {

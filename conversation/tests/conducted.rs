@@ -34,9 +34,11 @@ fn agent_finals(sim: &Sim) -> Vec<String> {
     sim.outputs
         .iter()
         .filter_map(|(_, o)| match o {
-            Output::Transcript(TranscriptSegment { id, text, is_final: true }) if id.side == Side::Agent => {
-                Some(text.clone())
-            }
+            Output::Transcript(TranscriptSegment {
+                id,
+                text,
+                is_final: true,
+            }) if id.side == Side::Agent => Some(text.clone()),
             _ => None,
         })
         .collect()
@@ -70,7 +72,9 @@ fn interview(sim: &mut Sim, silent_on: usize, max: f64) -> Option<f64> {
     sim.start();
     let mut turn = 0;
     loop {
-        let at = run_while(sim, max, |s| matches!(s, AgentState::Listening | AgentState::Idle))?;
+        let at = run_while(sim, max, |s| {
+            matches!(s, AgentState::Listening | AgentState::Idle)
+        })?;
         if sim.engine.state() == AgentState::Idle {
             return Some(at);
         }
@@ -91,55 +95,117 @@ fn a_three_minute_interview_ends_by_itself_on_time() {
 
     let finals = agent_finals(&sim);
     assert!(finals[0].contains("AI interviewer"), "{finals:?}");
-    assert!(finals.last().is_some_and(|f| f.contains("Goodbye")), "{finals:?}");
-    assert!((162.0..=198.0).contains(&ended), "ended at {ended:.0} s of 180");
+    assert!(
+        finals.last().is_some_and(|f| f.contains("Goodbye")),
+        "{finals:?}"
+    );
+    assert!(
+        (162.0..=198.0).contains(&ended),
+        "ended at {ended:.0} s of 180"
+    );
     let events = events(&sim);
-    let phases: Vec<Phase> = events.iter().filter_map(|e| match e { Event::PhaseChanged(p) => Some(*p), _ => None }).collect();
+    let phases: Vec<Phase> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PhaseChanged(p) => Some(*p),
+            _ => None,
+        })
+        .collect();
     assert_eq!(phases.first(), Some(&Phase::Opening));
     assert_eq!(phases.last(), Some(&Phase::WrapUp), "{phases:?}");
     assert!(events.contains(&Event::Consent(true)));
     assert!(events.iter().any(|e| matches!(e, Event::Ended(_))));
-    assert!(finals.iter().any(|f| f.starts_with("Take your time")), "the silence was re-prompted: {finals:?}");
+    assert!(
+        finals.iter().any(|f| f.starts_with("Take your time")),
+        "the silence was re-prompted: {finals:?}"
+    );
     for skill in ["Rust", "SQL"] {
-        assert!(events.iter().any(|e| matches!(e, Event::Asked { skill: Some(s), .. } if s == skill)), "{skill}");
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Asked { skill: Some(s), .. } if s == skill)),
+            "{skill}"
+        );
     }
-    eprintln!("three-minute interview: ended at {ended:.1} s, {} agent turns", finals.len());
+    eprintln!(
+        "three-minute interview: ended at {ended:.1} s, {} agent turns",
+        finals.len()
+    );
 }
 
 #[test]
 fn the_hard_stop_cuts_in_on_a_candidate_who_talks_past_it() {
     let mut sim = Sim::new(Config::default(), conducted(1, false));
     sim.start();
-    let listening = sim.run_until_state(AgentState::Listening, 30.0).expect("disclosure said");
+    let listening = sim
+        .run_until_state(AgentState::Listening, 30.0)
+        .expect("disclosure said");
     let at = listening.since_start().as_secs_f64() + 0.5;
     sim.say(at, 1.5, "Yes.");
-    let asked = sim.run_until_state(AgentState::Thinking, 60.0).expect("first question");
-    let listening = sim.run_until_state(AgentState::Listening, 90.0).expect("asked");
+    let asked = sim
+        .run_until_state(AgentState::Thinking, 60.0)
+        .expect("first question");
+    let listening = sim
+        .run_until_state(AgentState::Listening, 90.0)
+        .expect("asked");
     let _ = asked;
     // Talks for five minutes without a pause.
     sim.say(listening.since_start().as_secs_f64() + 0.5, 300.0, ANSWER);
-    let idle = sim.run_until_state(AgentState::Idle, 200.0).expect("the close came");
-    assert!(idle.since_start().as_secs_f64() < 75.0, "closed at {idle:?}");
+    let idle = sim
+        .run_until_state(AgentState::Idle, 200.0)
+        .expect("the close came");
+    assert!(
+        idle.since_start().as_secs_f64() < 75.0,
+        "closed at {idle:?}"
+    );
     let finals = agent_finals(&sim);
-    assert!(finals.last().is_some_and(|f| f.contains("Goodbye")), "{finals:?}");
+    assert!(
+        finals.last().is_some_and(|f| f.contains("Goodbye")),
+        "{finals:?}"
+    );
     assert!(events(&sim).contains(&Event::Ended("time")));
 }
 
 #[test]
-fn the_llm_words_what_the_conductor_decided() {
+fn the_llm_words_what_the_conductor_decided_but_not_the_disclosure() {
     let mut sim = Sim::new(Config::default(), conducted(3, true));
-    sim.llm_script.push_back(reply("Hi, I am an AI interviewer and this is recorded. Shall we go on?"));
+    sim.llm_script.push_back(reply(
+        "Thanks. You built a billing ledger in Rust: what made corrections safe in it?",
+    ));
     sim.start();
-    sim.run_until_state(AgentState::Listening, 30.0).expect("said");
-    let starts: Vec<Option<String>> = sim
-        .outputs
-        .iter()
-        .filter_map(|(_, o)| match o {
-            Output::StartLlm { instruction, .. } => Some(instruction.clone()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(starts.len(), 1);
-    let instruction = starts[0].as_deref().unwrap_or_default();
-    assert!(instruction.contains("AI interviewer") && instruction.contains("Backend Engineer"), "{instruction}");
+    let at = run_while(&mut sim, 30.0, |s| s == AgentState::Listening).expect("disclosed");
+    let starts = |sim: &Sim| -> Vec<String> {
+        sim.outputs
+            .iter()
+            .filter_map(|(_, o)| match o {
+                Output::StartLlm { instruction, .. } => instruction.clone(),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(starts(&sim).is_empty(), "the disclosure is not reworded");
+    let finals = agent_finals(&sim);
+    assert!(
+        finals[0].contains("I am an AI interviewer for the Backend Engineer role"),
+        "{finals:?}"
+    );
+
+    sim.say(at + 1.0, 1.5, "Yes, that's fine.");
+    run_while(&mut sim, 60.0, |s| s == AgentState::Speaking).expect("asked");
+    let instructions = starts(&sim);
+    assert_eq!(instructions.len(), 1, "{instructions:?}");
+    assert!(
+        instructions[0].contains("background question")
+            && instructions[0].contains("Built a billing ledger in Rust"),
+        "{}",
+        instructions[0]
+    );
+    run_while(&mut sim, 90.0, |s| s == AgentState::Listening).expect("said");
+    assert!(
+        agent_finals(&sim)
+            .last()
+            .is_some_and(|f| f.contains("what made corrections safe")),
+        "the LLM's wording is spoken: {:?}",
+        agent_finals(&sim)
+    );
 }

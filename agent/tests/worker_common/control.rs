@@ -153,6 +153,43 @@ impl ControlPlane {
         .map(drop)
     }
 
+    /// POST `body` to `path` as the recruiter.
+    pub async fn owner_post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.call("POST", path, Some(body), Some(&self.access_token))
+            .await
+    }
+
+    /// Uploads a PDF resume as the recruiter (multipart, as a browser sends it); the
+    /// stored resume with its parsed fields.
+    pub async fn upload_resume(&self, pdf: &[u8]) -> Result<Value> {
+        const BOUNDARY: &str = "XworkerTestsBoundaryX";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cv.pdf\"\r\n\
+             Content-Type: application/pdf\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(pdf);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let response = self
+            .http
+            .post(format!("{}/api/v1/resumes/upload", self.base))
+            .bearer_auth(&self.access_token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        ensure!(
+            status.is_success(),
+            "resume upload answered {status}: {value}"
+        );
+        Ok(value)
+    }
+
     /// GET `path` as the recruiter who owns the interviews.
     pub async fn owner_get(&self, path: &str) -> Result<Value> {
         self.call("GET", path, None, Some(&self.access_token)).await

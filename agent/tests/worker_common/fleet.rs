@@ -44,6 +44,16 @@ impl Fleet {
 
     /// Like [`Self::start`], the fake speech recognizer hearing `answer` in every burst.
     pub async fn start_hearing(agent_name: &str, with_proxy: bool, answer: &str) -> Result<Self> {
+        let stt = super::fake_stt_hearing(answer).await?;
+        Self::start_with_stt(agent_name, with_proxy, stt).await
+    }
+
+    /// Like [`Self::start`], with this fake speech recognizer.
+    pub async fn start_with_stt(
+        agent_name: &str,
+        with_proxy: bool,
+        stt: tests::fakes::deepgram::FakeDeepgram,
+    ) -> Result<Self> {
         super::init_tracing();
         let reserved = Reserved::bind().await?;
         let server = HookedServer::start(&reserved.webhook_url()).await?;
@@ -59,7 +69,7 @@ impl Fleet {
             proxy,
             dir: tempfile::tempdir()?,
             agent_name: agent_name.to_owned(),
-            stt: super::fake_stt_hearing(answer).await?,
+            stt,
         })
     }
 
@@ -76,6 +86,29 @@ impl Fleet {
         max_jobs: usize,
         questions: &[&str],
     ) -> Result<WorkerProcess> {
+        self.worker_with(name, max_jobs, questions, None).await
+    }
+
+    /// Starts a worker whose interviews are worded by the OpenAI-compatible server at
+    /// `llm_url`.
+    pub async fn worker_with_llm(
+        &self,
+        name: &str,
+        max_jobs: usize,
+        llm_url: &str,
+    ) -> Result<WorkerProcess> {
+        let questions = [super::GREETING, super::SECOND, super::THIRD];
+        self.worker_with(name, max_jobs, &questions, Some(llm_url.to_owned()))
+            .await
+    }
+
+    async fn worker_with(
+        &self,
+        name: &str,
+        max_jobs: usize,
+        questions: &[&str],
+        llm_url: Option<String>,
+    ) -> Result<WorkerProcess> {
         let spec = WorkerSpec {
             url: self
                 .proxy
@@ -90,6 +123,7 @@ impl Fleet {
             service_token: SERVICE_TOKEN.to_owned(),
             stt_url: self.stt.base_url(),
             questions: questions.iter().map(|q| (*q).to_owned()).collect(),
+            llm_url,
         };
         WorkerProcess::start(&spec, name, self.dir.path()).await
     }

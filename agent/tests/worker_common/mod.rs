@@ -37,6 +37,8 @@ pub struct WorkerSpec {
     pub stt_url: String,
     /// The scripted interview's questions (greeting first).
     pub questions: Vec<String>,
+    /// An OpenAI-compatible chat server (base URL ending in `/v1`) instead of the script.
+    pub llm_url: Option<String>,
 }
 
 /// The interview plan every test worker runs.
@@ -94,7 +96,7 @@ impl WorkerProcess {
             .args(["--http", &format!("127.0.0.1:{port}")])
             .args(["--stt-url", &spec.stt_url])
             .args(["--questions", &spec.questions.join("|")])
-            .args(["--llm", "scripted", "--tts", "espeak"])
+            .args(["--tts", "espeak"])
             .env("RUST_LOG", "info,webrtc=error,rtc=error,rtc_ice=error,rtc_dtls=error,rtc_sctp=error,rtc_srtp=error")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -110,6 +112,13 @@ impl WorkerProcess {
                 .arg("--silero-model")
                 .arg(model);
         }
+        match &spec.llm_url {
+            Some(url) => cmd
+                .args(["--llm", "open-ai", "--llm-base-url", url])
+                .args(["--llm-model", "fake"])
+                .env("LLM_API_KEY", "sk-test"),
+            None => cmd.args(["--llm", "scripted"]),
+        };
         if let Some(url) = &spec.control_api {
             cmd.args(["--control-api", url])
                 .env("SERVICE_TOKEN", &spec.service_token);

@@ -132,8 +132,8 @@ pub struct AgentEnd {
     pub reason: Option<String>,
 }
 
-/// Ends the interview: it is never dispatched again, its report is produced, and (when
-/// completed) anyone still in the room is removed. A second call changes nothing.
+/// Ends the interview: it is never dispatched again, its report is produced (unless it
+/// failed), and its room is closed. A second call changes nothing.
 #[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/end", operation_id = "agent_end", tag = "internal",
     security(("bearer" = [])), params(("id" = String, Path, description = "Interview id")), request_body = AgentEnd,
     responses((status = 200, description = "The interview's status now", body = Object),
@@ -162,9 +162,9 @@ pub(crate) async fn end(
         let item = json!({"type": "ended_by_agent", "outcome": end.outcome, "reason": end.reason,
                           "at": crate::time::now_rfc3339()});
         agent_store::append(state.db(), &id, Log::Events, item, None).await?;
-        if end.outcome == "completed" {
-            crate::livekit::close_room(state.config(), &interview.room_name).await;
-        }
+        // Whoever is still in the room (the agent saying goodbye, an observer) is let go
+        // and the candidate's token no longer gets in.
+        crate::livekit::close_room(state.config(), &interview.room_name).await;
         if end.outcome != "failed" {
             crate::evaluation::enqueue(&state, &owner, &id).await?;
         }

@@ -83,17 +83,29 @@ pub(crate) async fn receive(
     let Some((id, status)) = found else {
         return Ok(accepted());
     };
-    match event.event.as_str() {
-        "room_finished" | "participant_joined" | "participant_left" => {
-            let item = json!({"type": event.event, "identity": identity, "agent": is_agent,
-                              "at": crate::time::now_rfc3339()});
-            agent_store::append(state.db(), &id, Log::Events, item, None).await?;
-        }
-        _ => return Ok(accepted()),
+    if !matches!(
+        event.event.as_str(),
+        "room_finished" | "participant_joined" | "participant_left"
+    ) {
+        return Ok(accepted());
     }
-    if event.event == "participant_left" && is_agent && !crate::interviews::is_ended(&status) {
+    // An agent that leaves an interview that has not ended died mid-interview: another is
+    // dispatched. The departure's event says which it was.
+    let redispatch =
+        event.event == "participant_left" && is_agent && !crate::interviews::is_ended(&status);
+    let dispatch_id = if redispatch {
         let metadata = json!({ "interview_id": id, "redispatch": true }).to_string();
-        let dispatch_id = crate::livekit::dispatch(config, &room.name, &metadata).await?;
+        Some(crate::livekit::dispatch(config, &room.name, &metadata).await?)
+    } else {
+        None
+    };
+    let mut item = json!({"type": event.event, "identity": identity, "agent": is_agent,
+                          "at": crate::time::now_rfc3339()});
+    if event.event == "participant_left" && is_agent {
+        item["redispatched"] = json!(redispatch);
+    }
+    agent_store::append(state.db(), &id, Log::Events, item, None).await?;
+    if let Some(dispatch_id) = dispatch_id {
         agent_store::count_dispatch(state.db(), &id).await?;
         let item = json!({"type": "agent_redispatched", "dispatch_id": dispatch_id,
                           "at": crate::time::now_rfc3339()});
