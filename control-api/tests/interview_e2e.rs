@@ -95,6 +95,16 @@ backend_tests! {
         assert_eq!(context.json["resume"]["contact"]["email"], "jane.doe@example.com");
         assert!(context.json["resume"]["skills"].as_array().is_some_and(|s| s.iter().any(|x| x == "Rust")), "{}", context.json);
         assert_eq!(context.json["role"]["name"], "Backend Engineer");
+        // The agent reads it through the shared contract.
+        let typed: contract::context::InterviewContext = serde_json::from_value(context.json.clone()).expect("the contract reads the context");
+        assert_eq!(typed.interview.id, id);
+        assert_eq!((typed.interview.duration_minutes, typed.interview.language_code().as_str()), (30, "en"));
+        assert_eq!(typed.interview.candidate_name.as_deref(), Some("Jane Doe"));
+        let role = typed.role.expect("role");
+        assert_eq!(role.required_skills[0].name, "Rust");
+        assert_eq!((role.interview_structure.technical, role.interview_structure.coding), (3, 1));
+        let resume = typed.resume.expect("resume");
+        assert!(resume.experiences.iter().any(|e| e.highlights.iter().any(|h| h == "Improved API latency by 40%")), "{resume:?}");
         client.leave().await.expect("leave");
     }
 }

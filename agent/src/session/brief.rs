@@ -1,59 +1,41 @@
-//! What the interview is for, read from control-api's interview context: the conductor's
-//! [`Brief`], the language, and the LLM's system prompt.
+//! What the interview is for, read from control-api's interview context (the contract's
+//! [`InterviewContext`]): the conductor's [`Brief`] and the LLM's system prompt.
 
 use std::time::Duration;
 
+use contract::context::{InterviewContext, ResumeContext};
 use conversation::conductor::{Brief, Language};
-use serde_json::Value;
 
 /// Most resume claims the background phase probes.
 const CLAIMS: usize = 2;
-
-/// The interview's language code (`en` when unknown).
-pub fn language_code(context: &Value) -> String {
-    context["interview"]["language"]
-        .as_str()
-        .filter(|l| !l.trim().is_empty())
-        .unwrap_or("en")
-        .trim()
-        .to_ascii_lowercase()
-}
 
 /// The conductor's brief when the interview has a role: its name and skills, the role's
 /// interview structure, one or two claims from the parsed resume (highlights with figures
 /// first), the duration, the language and the candidate's first name. `None` without a
 /// role (the operator's question list runs instead).
-pub fn from_context(context: &Value) -> Option<Brief> {
-    let role = context.get("role").filter(|r| r.is_object())?;
-    let interview = &context["interview"];
-    let name = role["name"].as_str().unwrap_or_default().to_owned();
-    let skills = role["required_skills"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| s["name"].as_str().map(|n| n.trim().to_owned()))
-                .filter(|n| !n.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let structure = &role["interview_structure"];
-    let minutes = interview["duration_minutes"]
-        .as_u64()
-        .unwrap_or(30)
-        .clamp(1, 180);
-    let language = Language::from_code(&language_code(context)).unwrap_or_default();
-    let candidate_name = interview["candidate_name"]
-        .as_str()
+pub fn from_context(context: &InterviewContext) -> Option<Brief> {
+    let role = context.role.as_ref()?;
+    let interview = &context.interview;
+    let skills = role
+        .required_skills
+        .iter()
+        .map(|s| s.name.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let minutes = interview.duration_minutes.clamp(1, 180) as u64;
+    let language = Language::from_code(&interview.language_code()).unwrap_or_default();
+    let candidate_name = interview
+        .candidate_name
+        .as_deref()
         .and_then(|n| n.split_whitespace().next())
         .map(str::to_owned);
+    let structure = &role.interview_structure;
     Some(Brief {
-        role: name,
+        role: role.name.trim().to_owned(),
         skills,
-        claims: claims(&context["resume"]),
-        behavioral: structure["behavioral"]
-            .as_u64()
-            .map_or(2, |b| b.min(20) as u32),
-        coding: structure["coding"].as_u64().is_some_and(|c| c > 0),
+        claims: context.resume.as_ref().map(claims).unwrap_or_default(),
+        behavioral: structure.behavioral.min(20),
+        coding: structure.coding > 0,
         duration: Duration::from_secs(minutes * 60),
         language,
         candidate_name,
@@ -62,17 +44,16 @@ pub fn from_context(context: &Value) -> Option<Brief> {
 
 /// Specific claims from a parsed resume: highlights (and description sentences) of the
 /// experiences, those with figures first.
-pub fn claims(resume: &Value) -> Vec<String> {
+pub fn claims(resume: &ResumeContext) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    for experience in resume["experiences"].as_array().into_iter().flatten() {
-        for highlight in experience["highlights"].as_array().into_iter().flatten() {
-            if let Some(h) = highlight.as_str() {
-                found.push(h.trim().to_owned());
-            }
-        }
-        if let Some(description) = experience["description"].as_str() {
-            found.extend(description.split(['.', '\n']).map(|s| s.trim().to_owned()));
-        }
+    for experience in &resume.experiences {
+        found.extend(experience.highlights.iter().map(|h| h.trim().to_owned()));
+        found.extend(
+            experience
+                .description
+                .split(['.', '\n'])
+                .map(|s| s.trim().to_owned()),
+        );
     }
     found.retain(|c| (4..=40).contains(&c.split_whitespace().count()));
     found.sort_by_key(|c| !c.chars().any(|ch| ch.is_ascii_digit()));
@@ -83,14 +64,15 @@ pub fn claims(resume: &Value) -> Vec<String> {
 
 /// The LLM's system prompt: who it is, what the role needs, what the resume claims, and
 /// that the conductor's instruction decides each reply.
-pub fn system_prompt(brief: &Brief, context: &Value) -> String {
+pub fn system_prompt(brief: &Brief, context: &InterviewContext) -> String {
     let language = match brief.language {
         Language::English => "English",
         Language::Spanish => "Spanish",
     };
-    let jd = context["job_description"]
-        .as_str()
-        .or_else(|| context["interview"]["job_description"].as_str())
+    let jd = context
+        .job_description
+        .as_deref()
+        .or(context.interview.job_description.as_deref())
         .map(|j| j.chars().take(2000).collect::<String>())
         .unwrap_or_default();
     format!(
@@ -133,6 +115,7 @@ mod tests {
             "resume": {"experiences": [{"description": "Worked on payments. Owned the ledger service end to end",
                 "highlights": ["Cut p99 latency by 40% across 30 services", "Mentored two engineers on the team"]}]},
         });
+        let context: InterviewContext = serde_json::from_value(context).expect("a context");
         let brief = from_context(&context).expect("brief");
         assert_eq!(brief.skills, ["Rust", "SQL"]);
         assert_eq!(brief.claims[0], "Cut p99 latency by 40% across 30 services");
@@ -147,6 +130,8 @@ mod tests {
                 && prompt.contains("Rust, SQL")
                 && prompt.contains("40%")
         );
-        assert!(from_context(&json!({"interview": {}, "role": null})).is_none());
+        let bare: InterviewContext =
+            serde_json::from_value(json!({"interview": {}, "role": null})).expect("a context");
+        assert!(from_context(&bare).is_none());
     }
 }

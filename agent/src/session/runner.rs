@@ -104,11 +104,11 @@ impl VoiceRunner {
 /// Applies the interview's own settings from its context: `interview_config.nudges: false`
 /// turns the coaching nudges off; the language goes to the speech recognizer and the voice;
 /// an interview with a role is run by the conductor from its brief.
-pub fn apply_context(config: &mut VoiceConfig, context: &serde_json::Value) {
-    if context["interview"]["interview_config"]["nudges"] == serde_json::Value::Bool(false) {
+pub fn apply_context(config: &mut VoiceConfig, context: &contract::context::InterviewContext) {
+    if !context.interview.nudges() {
         config.nudges = false;
     }
-    let language = super::brief::language_code(context);
+    let language = context.interview.language_code();
     config.stt.language = Some(language.clone());
     if let Some(tts) = config.tts.for_language(&language) {
         config.tts = tts;

@@ -110,9 +110,10 @@ impl ControlApi {
         Ok(())
     }
 
-    /// What the interview is for (interview, role, resume, plan).
-    pub async fn context(&self, interview: &str) -> Result<Value> {
-        self.get(interview, "context").await
+    /// What the interview is for: its settings, role, resume and job description.
+    pub async fn context(&self, interview: &str) -> Result<contract::context::InterviewContext> {
+        let context = self.get(interview, "context").await?;
+        serde_json::from_value(context).context("reading the interview context")
     }
 
     /// The interview's state so far (status, phase, transcript, events).
