@@ -40,7 +40,7 @@ backend_tests! {
         let evaluation = &report["evaluation"];
         assert_eq!(evaluation["status"], "ready", "{report}");
         assert_eq!(evaluation["scorer"], "heuristic");
-        assert_eq!(evaluation["prompt_version"], "heuristic-1");
+        assert_eq!(evaluation["prompt_version"], control_api::evaluation::heuristic::VERSION);
         assert!(evaluation["rubric_version"].as_str().is_some_and(|v| v.len() == 12));
         let dims = evaluation["report"]["dimensions"].as_array().expect("dimensions");
         assert_eq!(dims.iter().map(|d| d["name"].as_str().unwrap_or_default()).collect::<Vec<_>>(), ["Technical depth", "Communication"]);

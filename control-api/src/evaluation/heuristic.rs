@@ -14,7 +14,7 @@ use super::{DimensionScore, Evidence, Recommendation, Report, SkillScore};
 use crate::transcript::TranscriptTurn;
 
 /// Identifies this scorer's logic in every report it writes.
-pub const VERSION: &str = "heuristic-1";
+pub const VERSION: &str = "heuristic-2";
 
 const FILLERS: &[&str] = &["um", "umm", "uh", "uhh", "er", "erm", "hmm", "mm", "ah"];
 const FILLER_PHRASES: &[&str] = &["you know", "i mean", "sort of", "kind of"];
@@ -420,7 +420,13 @@ pub fn score(rubric: &FrozenRubric, turns: &[TranscriptTurn]) -> Report {
     } else {
         substantive as f64 / answers as f64
     };
-    let counted: Vec<&Sentence> = sentences.iter().filter(|s| !s.manipulation).collect();
+    // A sentence said again (a repeated answer, a question asked twice) is no further
+    // evidence: only its first occurrence counts.
+    let mut seen = std::collections::HashSet::new();
+    let counted: Vec<&Sentence> = sentences
+        .iter()
+        .filter(|s| !s.manipulation && seen.insert(clean_words(s.original).join(" ")))
+        .collect();
     let mut total = Signals::default();
     for s in &counted {
         total.add(&s.signals);
@@ -607,5 +613,32 @@ mod tests {
         assert!(!is_manipulation(
             "I gave the team five days to review the design."
         ));
+    }
+
+    #[test]
+    fn saying_an_answer_again_adds_nothing() {
+        let rubric = FrozenRubric::of(None);
+        let turn = |n: i64, role: &str, text: &str| TranscriptTurn {
+            turn: n,
+            role: role.to_owned(),
+            text: text.to_owned(),
+            code: None,
+            language: None,
+            at: String::new(),
+        };
+        let answer = "We worked on the team's cache. It was okay.";
+        let once = vec![
+            turn(1, "interviewer", "Tell me more."),
+            turn(2, "candidate", answer),
+        ];
+        let mut again = once.clone();
+        for n in 0..4 {
+            again.push(turn(3 + 2 * n, "interviewer", "And then?"));
+            again.push(turn(4 + 2 * n, "candidate", answer));
+        }
+        let (a, b) = (score(&rubric, &once), score(&rubric, &again));
+        for (x, y) in a.dimensions.iter().zip(&b.dimensions) {
+            assert_eq!(x.score, y.score, "{}", x.name);
+        }
     }
 }
