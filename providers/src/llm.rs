@@ -32,6 +32,12 @@ pub type DeltaStream = Pin<Box<dyn Stream<Item = Result<Delta, ProviderError>> +
 pub trait Llm: Send + Sync {
     /// Starts a reply. Connection errors are returned here, after retries.
     fn reply(&self, messages: &[ChatMessage]) -> BoxFuture<'_, Result<DeltaStream, ProviderError>>;
+
+    /// Checks, without generating anything, that the model can be reached and takes the
+    /// key. Providers with nothing to reach are always ready.
+    fn check(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Settings of an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp).
@@ -105,6 +111,25 @@ struct ChoiceDelta {
 }
 
 impl Llm for OpenAiChat {
+    /// `GET /models` with the key: reachable, and the key accepted.
+    fn check(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let url = format!("{}/models", self.config.base_url.trim_end_matches('/'));
+            let mut request = self.http.get(url);
+            if let Some(key) = &self.config.api_key {
+                request = request.bearer_auth(key);
+            }
+            let response = tokio::time::timeout(self.config.first_token_timeout, request.send())
+                .await
+                .map_err(|_| ProviderError::FirstByteTimeout(self.config.first_token_timeout))?
+                .map_err(ProviderError::from_reqwest)?;
+            if !response.status().is_success() {
+                return Err(ProviderError::from_response(&response));
+            }
+            Ok(())
+        })
+    }
+
     fn reply(&self, messages: &[ChatMessage]) -> BoxFuture<'_, Result<DeltaStream, ProviderError>> {
         let body = serde_json::json!({
             "model": self.config.model,
@@ -175,6 +200,19 @@ pub struct Fallback<P, F> {
 }
 
 impl<P: Llm, F: Llm> Llm for Fallback<P, F> {
+    /// Ready when either is: the fallback exists to cover a primary that is down.
+    fn check(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async move {
+            match self.primary.check().await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "primary LLM not ready; checking the fallback");
+                    self.fallback.check().await
+                }
+            }
+        })
+    }
+
     fn reply(&self, messages: &[ChatMessage]) -> BoxFuture<'_, Result<DeltaStream, ProviderError>> {
         let messages = messages.to_vec();
         Box::pin(async move {
@@ -237,5 +275,9 @@ impl Llm for Scripted {
 impl<T: Llm + ?Sized> Llm for Box<T> {
     fn reply(&self, messages: &[ChatMessage]) -> BoxFuture<'_, Result<DeltaStream, ProviderError>> {
         (**self).reply(messages)
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        (**self).check()
     }
 }

@@ -39,7 +39,7 @@ use crate::metrics::VoiceMetrics;
 
 pub use config::{VoiceArgs, VoiceConfig};
 pub use listen::SileroPaths;
-pub use runner::VoiceRunner;
+pub use runner::{PROVIDER_DOWN, PROVIDER_DOWN_ES, VoiceRunner};
 pub use shell::run;
 pub use speak::synthesize_all;
 
@@ -93,6 +93,10 @@ pub struct SessionReport {
     pub delivery: Option<DeliverySummary>,
     /// Why the session ended.
     pub ending: Ending,
+    /// What failed, when it ended [`Ending::ProviderFailed`].
+    pub failure: Option<String>,
+    /// The agent's audio track, once published.
+    pub agent_track: String,
 }
 
 /// Why a session ended.
@@ -107,6 +111,9 @@ pub enum Ending {
     /// The host cancelled it (drain deadline, job terminated).
     #[default]
     Cancelled,
+    /// A provider stayed down (the speech recognizer gave up reconnecting): the interview
+    /// cannot go on.
+    ProviderFailed,
 }
 
 /// The agent's critical path of one turn, in session time (since the session started).

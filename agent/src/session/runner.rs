@@ -32,6 +32,10 @@ use crate::worker::load::Load;
 pub const RESUMED: &str = "Sorry about that, I'm back. Let's continue the interview.";
 /// Its goodbye when the worker drains past its deadline or the job is terminated.
 pub const GOODBYE: &str = "I have to end the interview now. Thank you, and goodbye.";
+/// What the candidate hears when the speech recognizer stays down.
+pub const PROVIDER_DOWN: &str = "I'm sorry, a technical problem on our side means I can no longer hear you, so this interview has to end now. Nothing is held against you, and the hiring team will be in touch to arrange another time.";
+/// The same in Spanish.
+pub const PROVIDER_DOWN_ES: &str = "Lo siento, un problema técnico de nuestra parte impide que le escuche, así que esta entrevista tiene que terminar ahora. Nada de esto cuenta en su contra, y el equipo de selección se pondrá en contacto para fijar otro momento.";
 
 /// How long the goodbye may take to synthesize and play, beyond its own duration.
 const GOODBYE_SLACK: Duration = Duration::from_secs(3);
@@ -71,6 +75,38 @@ impl VoiceRunner {
         control: Option<ControlApi>,
     ) -> Result<Self> {
         Ok(Self::new(VoiceConfig::from_args(args)?, metrics, control))
+    }
+
+    /// Checks every configured provider before the worker takes a job: the speech
+    /// recognizer (a live socket opened and closed with the key), the LLM if there is one
+    /// (its model list, with the key) and the voice (a word synthesized). The error names
+    /// the provider that is not ready.
+    pub async fn check_providers(&self) -> Result<()> {
+        const WAIT: Duration = Duration::from_secs(10);
+        providers::stt::live::check(&self.config.stt)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the speech recognizer at {} is not ready: {e}",
+                    self.config.stt.base_url
+                )
+            })?;
+        if let Some(llm) = &self.config.llm {
+            llm.check()
+                .await
+                .map_err(|e| anyhow::anyhow!("the LLM is not ready: {e}"))?;
+        }
+        let not_ready = |e: &dyn std::fmt::Display| anyhow::anyhow!("the voice is not ready: {e}");
+        let mut stream = tokio::time::timeout(WAIT, self.config.tts.synthesize("Ready."))
+            .await
+            .map_err(|_| not_ready(&"no answer within 10 s"))?
+            .map_err(|e| not_ready(&e))?;
+        match tokio::time::timeout(WAIT, stream.next()).await {
+            Ok(Some(Ok(_))) => Ok(()),
+            Ok(Some(Err(e))) => Err(not_ready(&e)),
+            Ok(None) => Err(not_ready(&"no audio")),
+            Err(_) => Err(not_ready(&"no audio within 10 s")),
+        }
     }
 
     /// The session config of one job: the interview's own settings, and a resumed
@@ -412,9 +448,30 @@ impl JobRunner for VoiceRunner {
             on_event: hooks.map(|h| h.2),
         };
         let tts = config.tts.clone();
+        let spanish = config.stt.language.as_deref() == Some("es");
         let result = super::run(&mut room, config, hooks, cancel.clone()).await;
-        if result.is_ok() && *cancel.borrow() {
-            if let Err(e) = goodbye(&mut room, tts.as_ref()).await {
+        let failed = result
+            .as_ref()
+            .is_ok_and(|r| r.ending == super::Ending::ProviderFailed);
+        let track = result
+            .as_ref()
+            .map(|r| r.agent_track.clone())
+            .unwrap_or_default();
+        if failed {
+            // Never a silent, deaf session: the candidate hears why it ends.
+            let line = if spanish {
+                PROVIDER_DOWN_ES
+            } else {
+                PROVIDER_DOWN
+            };
+            if let Err(e) = say(&mut room, tts.as_ref(), line, &track).await {
+                tracing::warn!(job = %job.id, "the candidate was not told: {e:#}");
+            } else if let Some(writer) = &writer {
+                let _ = writer.queue.try_send(("interviewer", line.to_owned()));
+            }
+        }
+        if result.is_ok() && *cancel.borrow() && !failed {
+            if let Err(e) = say(&mut room, tts.as_ref(), GOODBYE, &track).await {
                 tracing::warn!(job = %job.id, "no goodbye: {e:#}");
             } else if let Some(writer) = &writer {
                 let _ = writer.queue.try_send(("interviewer", GOODBYE.to_owned()));
@@ -447,10 +504,17 @@ impl JobRunner for VoiceRunner {
             let outcome = match report.ending {
                 super::Ending::Finished => Some("completed"),
                 super::Ending::CandidateLeft => Some("left_early"),
+                super::Ending::ProviderFailed => Some("failed"),
                 super::Ending::RoomClosed | super::Ending::Cancelled => None,
             };
+            if let Some(reason) = &report.failure {
+                let data = serde_json::json!({ "provider": "stt", "reason": reason });
+                if let Err(e) = control.event(id, "provider_failure", &data).await {
+                    tracing::warn!(interview = %id, "the provider failure not recorded: {e:#}");
+                }
+            }
             if let Some(outcome) = outcome
-                && let Err(e) = control.end(id, outcome, None).await
+                && let Err(e) = control.end(id, outcome, report.failure.as_deref()).await
             {
                 tracing::warn!(interview = %id, outcome, "the interview's end not recorded: {e:#}");
             }
@@ -473,12 +537,24 @@ impl JobRunner for VoiceRunner {
     }
 }
 
-/// Says [`GOODBYE`] with the session's voice (cutting off anything still queued) and waits,
-/// bounded, until it was sent.
-async fn goodbye(room: &mut LiveKitRoom, tts: &dyn providers::tts::Tts) -> Result<()> {
+/// Says `line` with the session's voice (cutting off anything still queued), shows it in
+/// the room's captions, and waits, bounded, until it was sent.
+async fn say(
+    room: &mut LiveKitRoom,
+    tts: &dyn providers::tts::Tts,
+    line: &str,
+    track: &str,
+) -> Result<()> {
     room.flush_audio();
     let _ = room.set_agent_state(crate::transport::AgentState::Speaking);
-    let mut stream = tokio::time::timeout(GOODBYE_SLACK, tts.synthesize(GOODBYE)).await??;
+    let _ = room.send_transcription(crate::transport::Transcription {
+        segment_id: "SG_agent_last".to_owned(),
+        track_sid: track.to_owned(),
+        text: line.to_owned(),
+        is_final: true,
+        on_behalf_of: None,
+    });
+    let mut stream = tokio::time::timeout(GOODBYE_SLACK, tts.synthesize(line)).await??;
     let mut resampler = None;
     let mut pending = Vec::new();
     let mut frames = 0usize;

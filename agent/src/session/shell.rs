@@ -132,7 +132,13 @@ pub async fn run<T: RoomTransport>(
             }
             Event::Heard(Heard::Second(point)) => shell.second(room, &point),
             Event::Heard(heard) => shell.heard(heard),
-            Event::Stt(event) => shell.stt_event(event),
+            Event::Stt(event) => {
+                shell.stt_event(event);
+                if shell.report.failure.is_some() {
+                    shell.report.ending = super::Ending::ProviderFailed;
+                    break;
+                }
+            }
             Event::Thought(thought) => shell.thought(thought),
             Event::Voiced(voiced) => shell.voiced(voiced),
             Event::Timer => shell.input(InputKind::Timer),
@@ -295,6 +301,7 @@ impl Shell {
                 }
             }
             RoomEvent::LocalTrackSubscribed { track_sid } => {
+                self.report.agent_track = track_sid.clone();
                 self.agent_track = track_sid;
                 if !self.opened {
                     self.opened = true;
@@ -384,13 +391,19 @@ impl Shell {
                 tracing::warn!(reconnects, "speech-to-text reconnected; audio replayed");
             }
             Some(SttEvent::Closed { error }) => {
-                let error = error.unwrap_or_default();
-                tracing::error!(%error, "speech-to-text ended; the candidate's words are lost");
+                let error = error.unwrap_or_else(|| "the service closed the stream".to_owned());
+                tracing::error!(%error, "speech-to-text is down; the interview cannot go on");
+                let reason: String = format!("speech recognition unavailable: {error}")
+                    .chars()
+                    .take(400)
+                    .collect();
+                self.report.failure = Some(reason);
                 self.stt = None;
             }
             None => {
                 let error = "the driver stopped";
-                tracing::error!(%error, "speech-to-text ended; the candidate's words are lost");
+                tracing::error!(%error, "speech-to-text is down; the interview cannot go on");
+                self.report.failure = Some(format!("speech recognition unavailable: {error}"));
                 self.stt = None;
             }
             Some(_) => {}

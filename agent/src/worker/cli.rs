@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use prometheus::Registry;
 
@@ -104,6 +104,18 @@ pub async fn run(args: WorkerArgs) -> Result<()> {
     let metrics = WorkerMetrics::new(&registry)?;
     // The voice loop's per-stage histograms; the voice session records into them.
     let voice = VoiceMetrics::register(&registry)?;
+    let control = match &args.control_api {
+        Some(url) => Some(ControlApi::new(url, &args.service_token)?),
+        None => None,
+    };
+    let runner = VoiceRunner::from_args(&args.voice, Some(voice), control)?;
+    // A worker whose providers are not usable never registers, so LiveKit never gives it
+    // an interview it would hold deaf or mute.
+    runner
+        .check_providers()
+        .await
+        .context("provider check failed; the worker does not start")?;
+    tracing::info!("providers ready");
     let http = match args.http {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -112,13 +124,9 @@ pub async fn run(args: WorkerArgs) -> Result<()> {
         }
         None => None,
     };
-    let control = match &args.control_api {
-        Some(url) => Some(ControlApi::new(url, &args.service_token)?),
-        None => None,
-    };
     super::run(
         config,
-        Arc::new(VoiceRunner::from_args(&args.voice, Some(voice), control)?),
+        Arc::new(runner),
         Arc::new(Load::default()),
         metrics,
         http,

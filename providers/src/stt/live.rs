@@ -158,6 +158,15 @@ async fn connect(config: &LiveConfig) -> Result<Socket, ProviderError> {
     }
 }
 
+/// Checks that the service can be reached and takes the key: a live socket is opened and
+/// closed at once, with no audio.
+pub async fn check(config: &LiveConfig) -> Result<(), ProviderError> {
+    let mut socket = connect(config).await?;
+    let _ = socket.send(Message::text(CLOSE_STREAM)).await;
+    let _ = socket.close(None).await;
+    Ok(())
+}
+
 fn binary(samples: impl Iterator<Item = i16>) -> Message {
     Message::binary(samples.flat_map(i16::to_le_bytes).collect::<Vec<u8>>())
 }

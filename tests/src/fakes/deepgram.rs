@@ -21,7 +21,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 
 /// What the fake says and how it misbehaves.
 #[derive(Debug, Clone)]
@@ -38,11 +39,15 @@ pub struct DeepgramScript {
     pub rms_gate: f32,
     /// Bursts shorter than this (voiced seconds) are noise, not words.
     pub min_speech: f64,
-    /// Drop the first connection's socket (no close frame) after this much audio.
+    /// Drop the socket (no close frame) of the first connection that receives this much
+    /// audio.
     pub drop_after_audio: Option<f64>,
-    /// Drop the first connection's socket once a speech burst has this many voiced
+    /// Drop the socket of the first connection whose speech burst reaches this many voiced
     /// seconds (mid-answer, whenever the answer comes).
     pub drop_mid_speech: Option<f64>,
+    /// Accept only this many connections; later handshakes get HTTP 503 (the service is
+    /// down).
+    pub accept_connections: Option<usize>,
 }
 
 impl Default for DeepgramScript {
@@ -56,6 +61,7 @@ impl Default for DeepgramScript {
             min_speech: 0.25,
             drop_after_audio: None,
             drop_mid_speech: None,
+            accept_connections: None,
         }
     }
 }
@@ -86,6 +92,8 @@ struct Shared {
     script: DeepgramScript,
     next: VecDeque<String>,
     recorded: Recorded,
+    /// Whether a connection was dropped already (the drop knobs fire once).
+    dropped: bool,
 }
 
 impl FakeDeepgram {
@@ -97,6 +105,7 @@ impl FakeDeepgram {
             next: script.utterances.iter().cloned().collect(),
             script,
             recorded: Recorded::default(),
+            dropped: false,
         }));
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
@@ -149,7 +158,16 @@ struct Burst {
 async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize) {
     let mut target = String::new();
     let mut auth = None;
+    let down = lock(&shared)
+        .script
+        .accept_connections
+        .is_some_and(|n| index >= n);
     let callback = |request: &Request, response: Response| {
+        if down {
+            let mut refused = ErrorResponse::new(Some("service unavailable".to_owned()));
+            *refused.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return Err(refused);
+        }
         target = request.uri().to_string();
         auth = request
             .headers()
@@ -224,9 +242,12 @@ async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize)
                 let mid_speech = script
                     .drop_mid_speech
                     .is_some_and(|d| b.in_burst && b.voiced >= d);
-                if index == 0 && (script.drop_after_audio.is_some_and(|d| t >= d) || mid_speech) {
-                    writer.abort();
-                    return;
+                if script.drop_after_audio.is_some_and(|d| t >= d) || mid_speech {
+                    let first = !std::mem::replace(&mut lock(&shared).dropped, true);
+                    if first {
+                        writer.abort();
+                        return;
+                    }
                 }
             }
             Message::Text(text) => {

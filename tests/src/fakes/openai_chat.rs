@@ -48,6 +48,10 @@ pub async fn start(script: ChatScript) -> Result<Server> {
     serve(move |request, index, mut socket| {
         let script = script.clone();
         async move {
+            if request.target == "/v1/models" && request.method == "GET" {
+                let body = r#"{"object":"list","data":[{"id":"fake","object":"model","owned_by":"fake"}]}"#;
+                return respond(socket, "200 OK", &[], body).await;
+            }
             if request.target != "/v1/chat/completions" || request.method != "POST" {
                 return respond(socket, "404 Not Found", &[], "{}").await;
             }
