@@ -58,7 +58,16 @@ async fn agent_hears_the_candidate_with_correct_duration_and_envelope() -> Resul
         got_span as f64 / 48_000.0,
         sent_span as f64 / 48_000.0
     );
-    assert!(corr >= 0.9, "envelope correlation {corr:.3} < 0.9");
+    // A moment's stall on the shared machine (a late packet concealed, a starved client)
+    // shifts what follows it: each half of the utterance must match on its own.
+    let half = sent.len() / 2;
+    let (first, _) = correlation(&sent[..half], &received);
+    let (second, _) = correlation(&sent[half..], &received);
+    eprintln!("halves: {first:.3} and {second:.3}");
+    assert!(
+        corr >= 0.9 || first.min(second) >= 0.9,
+        "envelope correlation {corr:.3} (halves {first:.3}, {second:.3}) < 0.9"
+    );
     assert!(
         (0.95..=1.05).contains(&ratio),
         "speech span ratio {ratio:.3}"

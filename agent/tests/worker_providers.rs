@@ -1,5 +1,6 @@
 //! A worker checks its providers before it registers: with a speech recognizer that cannot
-//! be reached, one that refuses the connection, or an LLM that cannot be reached, `agent
+//! be reached, one that refuses the connection, one that refuses the key, or an LLM that
+//! cannot be reached, `agent
 //! worker` exits with an error naming the provider and never registers with LiveKit (whose
 //! address here is closed too: the worker fails before it tries it). The wire-format fakes
 //! stand in for the vendors; every worker test elsewhere starts with providers that pass.
@@ -72,6 +73,34 @@ async fn a_worker_whose_providers_are_not_ready_does_not_start() -> Result<()> {
     let (status, log) = worker(&["--stt-url", &refusing.base_url(), "--llm", "scripted"]).await?;
     assert!(!status.success(), "{log}");
     assert!(log.contains("is not ready") && log.contains("503"), "{log}");
+
+    // A speech recognizer that refuses the key (HTTP 401, as Deepgram answers).
+    let keyed = FakeDeepgram::start(DeepgramScript {
+        api_key: Some("the-right-key".to_owned()),
+        ..Default::default()
+    })
+    .await?;
+    let (status, log) = worker(&[
+        "--stt-url",
+        &keyed.base_url(),
+        "--stt-api-key",
+        "a-wrong-key",
+        "--llm",
+        "scripted",
+    ])
+    .await?;
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("is not ready") && log.contains("401"), "{log}");
+    assert!(
+        !log.contains("a-wrong-key"),
+        "the key is never logged: {log}"
+    );
+    eprintln!(
+        "invalid key: {}",
+        log.lines()
+            .find(|l| l.contains("not ready"))
+            .unwrap_or_default()
+    );
 
     // The recognizer is fine; the LLM cannot be reached.
     let stt = FakeDeepgram::start(DeepgramScript::default()).await?;

@@ -48,6 +48,9 @@ pub struct DeepgramScript {
     /// Accept only this many connections; later handshakes get HTTP 503 (the service is
     /// down).
     pub accept_connections: Option<usize>,
+    /// The only key accepted (`Authorization: Token KEY`); others get HTTP 401, as
+    /// Deepgram answers an invalid key. `None` accepts any.
+    pub api_key: Option<String>,
 }
 
 impl Default for DeepgramScript {
@@ -62,6 +65,7 @@ impl Default for DeepgramScript {
             drop_after_audio: None,
             drop_mid_speech: None,
             accept_connections: None,
+            api_key: None,
         }
     }
 }
@@ -158,15 +162,28 @@ struct Burst {
 async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize) {
     let mut target = String::new();
     let mut auth = None;
-    let down = lock(&shared)
-        .script
-        .accept_connections
-        .is_some_and(|n| index >= n);
+    let (down, key) = {
+        let s = lock(&shared);
+        let down = s.script.accept_connections.is_some_and(|n| index >= n);
+        (down, s.script.api_key.clone())
+    };
     let callback = |request: &Request, response: Response| {
+        let refuse = |status: StatusCode, why: &str| {
+            let mut refused = ErrorResponse::new(Some(why.to_owned()));
+            *refused.status_mut() = status;
+            Err(refused)
+        };
         if down {
-            let mut refused = ErrorResponse::new(Some("service unavailable".to_owned()));
-            *refused.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            return Err(refused);
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "service unavailable");
+        }
+        if let Some(key) = &key {
+            let given = request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
+            if given != Some(format!("Token {key}").as_str()) {
+                return refuse(StatusCode::UNAUTHORIZED, "invalid credentials");
+            }
         }
         target = request.uri().to_string();
         auth = request
