@@ -52,18 +52,25 @@ pids+=($!)
 # The worker runs the voice interview: Deepgram live STT (DEEPGRAM_API_KEY, DEEPGRAM_URL),
 # the scripted interviewer or an OpenAI-compatible LLM (LLM_PROVIDER=open-ai, LLM_API_KEY),
 # espeak-ng or a cloud voice (TTS_PROVIDER), Silero VAD from the tools folder.
+# The worker checks its providers before it registers and exits if one is not ready, so it
+# is started only when a speech recognizer is configured.
 export SERVICE_TOKEN=${SERVICE_TOKEN:-dev-service-token}
-"$bin/agent" worker --loopback --control-api "http://$BIND" \
-  --onnx-runtime "$root/.tools/onnx/libonnxruntime.so" --silero-model "$root/.tools/onnx/silero_vad.onnx" &
-pids+=($!)
+agent_note="dispatched as \"${AGENT_NAME:-interviewer}\" into every started interview"
+if [ -n "${DEEPGRAM_API_KEY:-}" ] || [ -n "${DEEPGRAM_URL:-}" ]; then
+  "$bin/agent" worker --loopback --control-api "http://$BIND" \
+    --onnx-runtime "$root/.tools/onnx/libonnxruntime.so" --silero-model "$root/.tools/onnx/silero_vad.onnx" &
+  pids+=($!)
+else
+  agent_note="NOT STARTED: no speech recognizer (set DEEPGRAM_API_KEY, or DEEPGRAM_URL for a compatible server)"
+fi
 
 cat <<MSG
 
   livekit-server  $LIVEKIT_URL   (keys $LIVEKIT_API_KEY / $LIVEKIT_API_SECRET, log .data/livekit.log)
   control-api     http://$BIND   (API under /api/v1, docs at http://$BIND/docs)
   database        $DATABASE_URL
-  agent worker    dispatched as "${AGENT_NAME:-interviewer}" into every started interview
-                  (speech recognition needs DEEPGRAM_API_KEY; see README "Configuration")
+  agent worker    $agent_note
+                  (see README "Configuration")
 
   Ctrl-C stops everything.
 MSG

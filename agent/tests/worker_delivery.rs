@@ -215,14 +215,16 @@ async fn nudges_reach_the_candidate_and_the_timeline_reaches_the_report() -> Res
     );
 
     // Fast speech: `too_fast`.
-    worker_common::fleet::find(&mut c.client, 0, Duration::from_secs(60), "too_fast", |e| {
-        e["event"] == "data_received"
-            && e["topic"] == contract::topics::NUDGE
-            && e["text"]
-                .as_str()
-                .is_some_and(|t| t.contains("\"too_fast\""))
-    })
-    .await?;
+    let (_, fast_nudge) =
+        worker_common::fleet::find(&mut c.client, 0, Duration::from_secs(60), "too_fast", |e| {
+            e["event"] == "data_received"
+                && e["topic"] == contract::topics::NUDGE
+                && e["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("\"too_fast\""))
+        })
+        .await?;
+    eprintln!("too_fast at 260 wpm: {}", fast_nudge["text"]);
 
     // The minute of normal speech, then everyone leaves.
     let mut from = 0;

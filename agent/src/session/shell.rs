@@ -91,6 +91,7 @@ pub async fn run<T: RoomTransport>(
             .nudges
             .then(|| dsp::nudge::NudgePolicy::new(config.nudge_policy.clone())),
         candidate_words: String::new(),
+        word_rate: delivery::WordRate::default(),
         agent_frames: 0,
         syllables_per_word: config.pipeline.prosody.syllables_per_word,
     };
@@ -234,6 +235,8 @@ struct Shell {
     nudges: Option<dsp::nudge::NudgePolicy>,
     /// The candidate's final STT text so far (fillers and words per minute).
     candidate_words: String,
+    /// The candidate's latest words per second, from the recognizer's finals.
+    word_rate: delivery::WordRate,
     /// 20 ms frames of the agent's voice sent to the room.
     agent_frames: u64,
     syllables_per_word: f32,
@@ -374,6 +377,7 @@ impl Shell {
                 let to = words.last().map_or(start + duration, |w| w.end);
                 if is_final {
                     self.stt_final_at = Some(self.now());
+                    self.word_rate.words(words.iter().map(|w| (w.start, w.end)));
                     self.candidate_words.push_str(text.trim());
                     self.candidate_words.push('\n');
                 }
@@ -608,11 +612,15 @@ impl Shell {
         let answer_expected = self.opened
             && self.engine.state() == conversation::AgentState::Listening
             && !self.playout.busy();
+        let words_per_second = self.word_rate.second();
         let Some(policy) = &mut self.nudges else {
             return;
         };
         let now = Duration::from_secs(u64::from(point.second) + 1);
-        let observation = point.observation(answer_expected);
+        let mut observation = point.observation(answer_expected);
+        if let Some(wps) = words_per_second {
+            observation.syllables_per_second = Some(wps * self.syllables_per_word);
+        }
         let Some(nudge) = policy.observe(now, &observation) else {
             return;
         };
