@@ -99,8 +99,17 @@ fn nudges(events: &[Value]) -> Vec<Value> {
 }
 
 /// Waits until the agent is in the candidate's room, then queues `wavs` on the microphone.
-async fn speak(candidate: &mut Candidate, wavs: &[PathBuf]) -> Result<()> {
-    agent_of(&mut candidate.client, None).await?;
+async fn speak(
+    worker: &worker_common::WorkerProcess,
+    candidate: &mut Candidate,
+    wavs: &[PathBuf],
+) -> Result<()> {
+    if let Err(e) = agent_of(&mut candidate.client, None).await {
+        let log = worker.log_text();
+        let tail: Vec<&str> = log.lines().rev().take(80).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        anyhow::bail!("{e:#}\nthe worker's log ends:\n{}", tail.join("\n"));
+    }
     for wav in wavs {
         candidate.client.play(wav).await?;
     }
@@ -143,7 +152,7 @@ async fn nudges_reach_the_candidate_and_the_timeline_reaches_the_report() -> Res
     // Enough questions that the normal-speech interview does not run out within a minute.
     let questions: Vec<String> = (1..=30).map(|i| format!("Question {i}. Go on.")).collect();
     let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
-    let _worker = fleet
+    let worker = fleet
         .worker_asking("delivery-worker", 5, &questions)
         .await?;
     let dir = fleet.dir.path();
@@ -166,18 +175,18 @@ async fn nudges_reach_the_candidate_and_the_timeline_reaches_the_report() -> Res
     let mut b = fleet.interview("normal").await?;
     let mut c = fleet.interview("fast").await?;
     let mut d = fleet.interview("synthetic").await?;
-    speak(&mut a, &[quiet.clone(), quiet.clone()]).await?;
-    speak(&mut e, &[quiet.clone(), quiet]).await?;
+    speak(&worker, &mut a, &[quiet.clone(), quiet.clone()]).await?;
+    speak(&worker, &mut e, &[quiet.clone(), quiet]).await?;
     // Two seconds of silence at the end let the recognizer finish the last answer.
     let tail = dir.join("tail.wav");
     speech::write_wav(&tail, speech::RATE, &speech::silence(2.0))?;
     let mut minute = vec![normal; repeats];
     minute.push(tail);
-    speak(&mut b, &minute).await?;
+    speak(&worker, &mut b, &minute).await?;
     // Five answers: a shared machine that delays the agent's replies into the candidate's
     // speech still leaves some answer heard whole while the agent listens.
-    speak(&mut c, &vec![fast; 5]).await?;
-    speak(&mut d, &[synthetic]).await?;
+    speak(&worker, &mut c, &vec![fast; 5]).await?;
+    speak(&worker, &mut d, &[synthetic]).await?;
 
     // Quiet speech: `too_quiet` on the topic, from the agent.
     let (_, nudge) = worker_common::fleet::find(
