@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::fakes::openai_chat::{self, ChatScript};
 use tests::speech::{self, Voice};
+use worker_common::WorkerProcess;
 use worker_common::fleet::{Candidate, Fleet, TURN, agent_of, agent_state, find};
 
 /// What the English candidate says (and the fake recognizer hears) every time: a yes to
@@ -107,6 +108,24 @@ async fn role_and_resume(fleet: &Fleet) -> Result<(String, String)> {
         role["id"].as_str().context("role id")?.to_owned(),
         resume["id"].as_str().context("resume id")?.to_owned(),
     ))
+}
+
+/// A deployment for agent `name`: control-api, livekit-server, a worker taking `jobs`
+/// interviews (worded by the LLM at `llm`, or scripted), the role and the resume.
+async fn deploy(
+    name: &str,
+    stt: FakeDeepgram,
+    jobs: usize,
+    llm: Option<&str>,
+) -> Result<(Fleet, WorkerProcess, (String, String))> {
+    let fleet = Fleet::start_with_stt(name, false, stt).await?;
+    let worker_name = format!("{name}-worker");
+    let worker = match llm {
+        Some(url) => fleet.worker_with_llm(&worker_name, jobs, url).await?,
+        None => fleet.worker(&worker_name, jobs).await?,
+    };
+    let ids = role_and_resume(&fleet).await?;
+    Ok((fleet, worker, ids))
 }
 
 /// Starts an interview of `minutes` in `language` for the role and resume.
@@ -312,11 +331,9 @@ fn agent_lines(transcript: &[(String, Vec<String>)]) -> Vec<String> {
 /// The English deployment: a three-minute interview answered throughout, and one the
 /// candidate leaves after the first question.
 async fn english() -> Result<()> {
-    let fleet = Fleet::start_with_stt("interviewer-en", false, hearing(ANSWER_EN).await?).await?;
-    let _worker = fleet.worker("interviewer-en-worker", 2).await?;
-    let ids = role_and_resume(&fleet).await?;
-    let dir = fleet.dir.path().to_owned();
-    let answer = spoken(&dir, "answer-en", "en-us", ANSWER_EN)?;
+    let (fleet, _worker, ids) =
+        deploy("interviewer-en", hearing(ANSWER_EN).await?, 2, None).await?;
+    let answer = spoken(fleet.dir.path(), "answer-en", "en-us", ANSWER_EN)?;
 
     let full = interview(&fleet, "three-minutes", &ids, 3, "en").await?;
     let leaver = interview(&fleet, "leaves-early", &ids, 3, "en").await?;
@@ -469,11 +486,9 @@ async fn ready_report(fleet: &Fleet, id: &str) -> Result<Value> {
 
 /// The Spanish deployment: one minute, offline.
 async fn spanish() -> Result<()> {
-    let fleet = Fleet::start_with_stt("interviewer-es", false, hearing(ANSWER_ES).await?).await?;
-    let _worker = fleet.worker("interviewer-es-worker", 1).await?;
-    let ids = role_and_resume(&fleet).await?;
-    let dir = fleet.dir.path().to_owned();
-    let answer = spoken(&dir, "answer-es", "es", ANSWER_ES)?;
+    let (fleet, _worker, ids) =
+        deploy("interviewer-es", hearing(ANSWER_ES).await?, 1, None).await?;
+    let answer = spoken(fleet.dir.path(), "answer-es", "es", ANSWER_ES)?;
     let candidate = interview(&fleet, "spanish", &ids, 1, "es").await?;
     let (id, recording) = (candidate.interview.id.clone(), candidate.recording.clone());
     let talk = converse(&fleet, candidate, &answer, &answer, None).await?;
@@ -537,13 +552,14 @@ async fn llm() -> Result<()> {
         ..Default::default()
     })
     .await?;
-    let fleet = Fleet::start_with_stt("interviewer-llm", false, hearing(ANSWER_EN).await?).await?;
-    let _worker = fleet
-        .worker_with_llm("interviewer-llm-worker", 1, &chat.base_url())
-        .await?;
-    let ids = role_and_resume(&fleet).await?;
-    let dir = fleet.dir.path().to_owned();
-    let answer = spoken(&dir, "answer-llm", "en-us", ANSWER_EN)?;
+    let (fleet, _worker, ids) = deploy(
+        "interviewer-llm",
+        hearing(ANSWER_EN).await?,
+        1,
+        Some(&chat.base_url()),
+    )
+    .await?;
+    let answer = spoken(fleet.dir.path(), "answer-llm", "en-us", ANSWER_EN)?;
     let candidate = interview(&fleet, "llm", &ids, 1, "en").await?;
     let id = candidate.interview.id.clone();
     let talk = converse(&fleet, candidate, &answer, &answer, None).await?;
@@ -634,9 +650,7 @@ async fn stt_down() -> Result<()> {
         ..Default::default()
     })
     .await?;
-    let fleet = Fleet::start_with_stt("interviewer-down", false, stt).await?;
-    let _worker = fleet.worker("interviewer-down-worker", 1).await?;
-    let ids = role_and_resume(&fleet).await?;
+    let (fleet, _worker, ids) = deploy("interviewer-down", stt, 1, None).await?;
     let mut candidate = interview(&fleet, "stt-down", &ids, 3, "en").await?;
     let id = candidate.interview.id.clone();
     agent_of(&mut candidate.client, None).await?;

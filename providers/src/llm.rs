@@ -73,11 +73,20 @@ impl OpenAiChat {
     }
 
     async fn open(&self, body: &serde_json::Value) -> Result<reqwest::Response, ProviderError> {
-        let url = format!(
-            "{}/chat/completions",
-            self.config.base_url.trim_end_matches('/')
-        );
-        let mut request = self.http.post(url).json(body);
+        self.send(self.http.post(self.url("chat/completions")).json(body))
+            .await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.config.base_url.trim_end_matches('/'))
+    }
+
+    /// Sends `request` with the key; a response that does not start within the first-token
+    /// timeout, or whose status is not a success, is an error.
+    async fn send(
+        &self,
+        mut request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ProviderError> {
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
@@ -114,18 +123,7 @@ impl Llm for OpenAiChat {
     /// `GET /models` with the key: reachable, and the key accepted.
     fn check(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
         Box::pin(async move {
-            let url = format!("{}/models", self.config.base_url.trim_end_matches('/'));
-            let mut request = self.http.get(url);
-            if let Some(key) = &self.config.api_key {
-                request = request.bearer_auth(key);
-            }
-            let response = tokio::time::timeout(self.config.first_token_timeout, request.send())
-                .await
-                .map_err(|_| ProviderError::FirstByteTimeout(self.config.first_token_timeout))?
-                .map_err(ProviderError::from_reqwest)?;
-            if !response.status().is_success() {
-                return Err(ProviderError::from_response(&response));
-            }
+            self.send(self.http.get(self.url("models"))).await?;
             Ok(())
         })
     }

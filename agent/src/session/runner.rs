@@ -234,6 +234,17 @@ pub fn interview_id(job: &Job) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Closes `queue` and waits, bounded, until `task` has sent what it held.
+async fn drain<T>(queue: mpsc::Sender<T>, mut task: tokio::task::JoinHandle<()>) {
+    drop(queue);
+    if tokio::time::timeout(TRANSCRIPT_FLUSH, &mut task)
+        .await
+        .is_err()
+    {
+        task.abort();
+    }
+}
+
 /// Sends the conversation to control-api in order, one message at a time.
 struct TranscriptWriter {
     queue: mpsc::Sender<(&'static str, String)>,
@@ -268,14 +279,7 @@ impl TranscriptWriter {
 
     /// Waits (bounded) until everything queued was sent.
     async fn finish(self) {
-        drop(self.queue);
-        let mut task = self.task;
-        if tokio::time::timeout(TRANSCRIPT_FLUSH, &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
-        }
+        drain(self.queue, self.task).await;
     }
 }
 
@@ -398,14 +402,7 @@ impl DeliveryWriter {
 
     /// Sends what is left, then the summary (bounded).
     async fn finish(self, control: &ControlApi, interview: &str, summary: Option<DeliverySummary>) {
-        drop(self.queue);
-        let mut task = self.task;
-        if tokio::time::timeout(TRANSCRIPT_FLUSH, &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
-        }
+        drain(self.queue, self.task).await;
         if let Some(summary) = summary
             && let Err(e) = control.delivery(interview, &summary).await
         {

@@ -73,7 +73,6 @@ pub async fn run<T: RoomTransport>(
         cancelled_upto: 0,
         times: TimeMap::default(),
         candidate: None,
-        agent_track: String::new(),
         reconnecting: false,
         opened: false,
         deadline: None,
@@ -214,7 +213,6 @@ struct Shell {
     times: TimeMap,
     /// (identity, track sid) of the candidate whose audio we listen to.
     candidate: Option<(String, String)>,
-    agent_track: String,
     reconnecting: bool,
     opened: bool,
     deadline: Option<conversation::Instant>,
@@ -304,8 +302,7 @@ impl Shell {
                 }
             }
             RoomEvent::LocalTrackSubscribed { track_sid } => {
-                self.report.agent_track = track_sid.clone();
-                self.agent_track = track_sid;
+                self.report.agent_track = track_sid;
                 if !self.opened {
                     self.opened = true;
                     self.input(InputKind::Start);
@@ -395,23 +392,22 @@ impl Shell {
                 tracing::warn!(reconnects, "speech-to-text reconnected; audio replayed");
             }
             Some(SttEvent::Closed { error }) => {
-                let error = error.unwrap_or_else(|| "the service closed the stream".to_owned());
-                tracing::error!(%error, "speech-to-text is down; the interview cannot go on");
-                let reason: String = format!("speech recognition unavailable: {error}")
-                    .chars()
-                    .take(400)
-                    .collect();
-                self.report.failure = Some(reason);
-                self.stt = None;
+                self.stt_down(error.as_deref().unwrap_or("the service closed the stream"));
             }
-            None => {
-                let error = "the driver stopped";
-                tracing::error!(%error, "speech-to-text is down; the interview cannot go on");
-                self.report.failure = Some(format!("speech recognition unavailable: {error}"));
-                self.stt = None;
-            }
+            None => self.stt_down("the driver stopped"),
             Some(_) => {}
         }
+    }
+
+    /// The speech recognizer gave up: the session cannot go on and ends with the reason.
+    fn stt_down(&mut self, error: &str) {
+        tracing::error!(%error, "speech-to-text is down; the interview cannot go on");
+        let reason: String = format!("speech recognition unavailable: {error}")
+            .chars()
+            .take(400)
+            .collect();
+        self.report.failure = Some(reason);
+        self.stt = None;
     }
 
     fn thought(&mut self, thought: Thought) {
@@ -573,7 +569,7 @@ impl Shell {
                 let t = transcript::to_transcription(
                     &segment,
                     self.candidate.as_ref(),
-                    &self.agent_track,
+                    &self.report.agent_track,
                 );
                 if let Err(e) = room.send_transcription(t) {
                     tracing::warn!(error = %e, "transcript not sent");
