@@ -208,6 +208,11 @@ async fn converse(
             e["event"] == "play_done"
         })
         .await?;
+        // The interview may end (the conductor's hard stop) while the answer still plays:
+        // the room's close then comes before `play_done`.
+        if client.events()[at..done].iter().any(closed) {
+            break;
+        }
         from = done + 1;
     }
     let events = candidate.client.leave().await?;
