@@ -168,8 +168,9 @@ async fn main() -> Result<()> {
 }
 
 fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
-    let mut live = LiveConfig::new(stt);
-    live.sample_rate = 48_000;
+    let live = std::sync::Arc::new(providers::stt::live::Deepgram {
+        config: LiveConfig::new(stt),
+    });
     let mut engine = conversation::Config::default();
     // The VAD's silence (550 ms) is the end-of-turn wait here; the text check adds none.
     engine.endpoint.min_delay = Duration::ZERO;
@@ -180,6 +181,7 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero: SileroPaths::default(),
         stt: live,
+        language: None,
         llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {
             base_url: llm.to_owned(),
             api_key: Some("sk-bench".into()),

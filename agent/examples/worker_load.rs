@@ -93,8 +93,9 @@ fn top_up(room: &impl RoomTransport, frames: &[Vec<i16>], next: &mut usize) -> R
 
 /// The real session's configuration against the fake vendors.
 fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
-    let mut live = LiveConfig::new(stt);
-    live.sample_rate = agent::transport::SAMPLE_RATE;
+    let live = std::sync::Arc::new(providers::stt::live::Deepgram {
+        config: LiveConfig::new(stt),
+    });
     let mut tts_config = HttpTtsConfig::new(HttpTtsFlavor::OpenAi, tts);
     tts_config.api_key = Some("sk-bench".into());
     let (runtime, model) = (
@@ -115,6 +116,7 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero,
         stt: live,
+        language: None,
         llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {
             base_url: llm.to_owned(),
             api_key: Some("sk-bench".into()),

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::ProviderError;
 use crate::llm::{Fallback as LlmFallback, Llm, OpenAiChat, OpenAiChatConfig, Scripted};
 use crate::retry::RetryPolicy;
+use crate::stt::live::Deepgram;
+use crate::stt::sphinx::{Sphinx, SphinxConfig};
+use crate::stt::transcribe::{TranscribeConfig, Transcriptions};
+use crate::stt::{LiveConfig, SpeechToText};
 use crate::tts::{Espeak, Fallback, HttpTts, HttpTtsConfig, HttpTtsFlavor, Tts};
 
 /// Which LLM to use.
@@ -140,5 +144,91 @@ impl ProviderArgs {
             primary: HttpTts::new(config)?,
             fallback: Espeak::default(),
         }))
+    }
+}
+
+/// Which speech recognizer to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SttKind {
+    /// Deepgram when `DEEPGRAM_API_KEY` or `DEEPGRAM_URL` is set, else an OpenAI-compatible
+    /// transcription server when `STT_TRANSCRIPTIONS_URL` is set, else the local one.
+    #[default]
+    Auto,
+    /// Deepgram live (`/v1/listen`).
+    Deepgram,
+    /// An OpenAI-compatible `/v1/audio/transcriptions` server, per speech segment.
+    Transcriptions,
+    /// The local, offline recognizer (Debian's pocketsphinx, US English).
+    Local,
+}
+
+/// Speech recognizer settings, for `#[command(flatten)]` in a binary.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SttArgs {
+    #[arg(long = "stt", env = "STT_PROVIDER", value_enum, default_value_t)]
+    pub kind: SttKind,
+    /// Deepgram live base URL (default `wss://api.deepgram.com`; a local fake's `ws://`).
+    #[arg(long, env = "DEEPGRAM_URL")]
+    pub deepgram_url: Option<String>,
+    /// Deepgram API key.
+    #[arg(long, env = "DEEPGRAM_API_KEY", hide_env_values = true)]
+    pub deepgram_api_key: Option<String>,
+    /// Base URL of an OpenAI-compatible transcription server (`http://host:8000/v1`).
+    #[arg(long, env = "STT_TRANSCRIPTIONS_URL")]
+    pub transcriptions_url: Option<String>,
+    #[arg(long, env = "STT_TRANSCRIPTIONS_API_KEY", hide_env_values = true)]
+    pub transcriptions_api_key: Option<String>,
+    #[arg(long, env = "STT_TRANSCRIPTIONS_MODEL", default_value = "whisper-1")]
+    pub transcriptions_model: String,
+    /// Ask the transcription server to stream (`stream=true`): interim results as its text
+    /// arrives, for servers that support it.
+    #[arg(long, env = "STT_TRANSCRIPTIONS_STREAM")]
+    pub transcriptions_stream: bool,
+    /// The local recognizer's model directory.
+    #[arg(long, env = "POCKETSPHINX_MODEL", default_value = sphinx::DEFAULT_MODEL)]
+    pub pocketsphinx_model: std::path::PathBuf,
+}
+
+impl SttArgs {
+    /// The recognizer `auto` stands for, or the one asked for.
+    pub fn resolved(&self) -> SttKind {
+        match self.kind {
+            SttKind::Auto if self.deepgram_api_key.is_some() || self.deepgram_url.is_some() => {
+                SttKind::Deepgram
+            }
+            SttKind::Auto if self.transcriptions_url.is_some() => SttKind::Transcriptions,
+            SttKind::Auto => SttKind::Local,
+            kind => kind,
+        }
+    }
+
+    /// Builds the configured recognizer.
+    pub fn stt(&self) -> Result<Box<dyn SpeechToText>, ProviderError> {
+        Ok(match self.resolved() {
+            SttKind::Deepgram | SttKind::Auto => {
+                let mut config = LiveConfig::new(
+                    self.deepgram_url
+                        .clone()
+                        .unwrap_or_else(|| "wss://api.deepgram.com".into()),
+                );
+                config.api_key = self.deepgram_api_key.clone();
+                Box::new(Deepgram { config })
+            }
+            SttKind::Transcriptions => {
+                let url = self.transcriptions_url.clone().ok_or_else(|| {
+                    ProviderError::Connect("STT_TRANSCRIPTIONS_URL is not set".into())
+                })?;
+                let mut config = TranscribeConfig::new(url);
+                config.api_key = self.transcriptions_api_key.clone();
+                config.model = self.transcriptions_model.clone();
+                config.stream = self.transcriptions_stream;
+                Box::new(Transcriptions::new(config)?)
+            }
+            SttKind::Local => Box::new(Sphinx::new(SphinxConfig {
+                model: self.pocketsphinx_model.clone(),
+                ..SphinxConfig::default()
+            })),
+        })
     }
 }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use providers::stt::deepgram::Event;
-use providers::stt::{LiveConfig, LiveStt, SttEvent};
+use providers::stt::live::Deepgram;
+use providers::stt::{LiveConfig, SpeechToText, SttEvent, SttStream, Transcript};
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::speech::{Voice, read_wav, speak};
 
@@ -37,7 +37,7 @@ fn config(fake: &FakeDeepgram) -> LiveConfig {
 }
 
 /// Streams audio in 20 ms frames, 20 ms of audio per 2 ms of wall time.
-async fn stream(stt: &LiveStt, audio: &[i16]) {
+async fn stream(stt: &SttStream, audio: &[i16]) {
     for frame in audio.chunks(RATE as usize / 50) {
         stt.send_audio(frame);
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -45,7 +45,7 @@ async fn stream(stt: &LiveStt, audio: &[i16]) {
 }
 
 /// Collects events until `Closed`, returning final transcripts and all events.
-async fn until_closed(stt: &mut LiveStt) -> (Vec<String>, Vec<SttEvent>) {
+async fn until_closed(stt: &mut SttStream) -> (Vec<String>, Vec<SttEvent>) {
     let mut finals = Vec::new();
     let mut all = Vec::new();
     loop {
@@ -53,7 +53,7 @@ async fn until_closed(stt: &mut LiveStt) -> (Vec<String>, Vec<SttEvent>) {
             .await
             .expect("an event in time")
             .expect("driver alive until Closed");
-        if let SttEvent::Message(Event::Transcript {
+        if let SttEvent::Transcript(Transcript {
             text,
             is_final: true,
             ..
@@ -81,7 +81,10 @@ async fn interim_and_final_results_follow_speech_bursts_only() {
     })
     .await
     .expect("fake");
-    let mut stt = LiveStt::spawn(config(&fake));
+    let mut stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
     let mut audio = silence(1.5);
     audio.extend(speech("I led the payments team"));
     audio.extend(silence(0.8));
@@ -100,17 +103,19 @@ async fn interim_and_final_results_follow_speech_bursts_only() {
     let interims = events
         .iter()
         .filter(|e| {
-            matches!(e, SttEvent::Message(Event::Transcript { is_final: false, text, .. }) if !text.is_empty())
+            matches!(e, SttEvent::Transcript(Transcript { is_final: false, text, .. }) if !text.is_empty())
         })
         .count();
     assert!(interims >= 2, "interim results: {interims}");
-    assert!(events.iter().any(
-        |e| matches!(e, SttEvent::Message(Event::SpeechStarted { timestamp }) if *timestamp >= 1.4)
-    ));
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, SttEvent::Message(Event::UtteranceEnd { .. })))
+            .any(|e| matches!(e, SttEvent::SpeechStarted { at } if *at >= 1.4))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SttEvent::UtteranceEnd { .. }))
     );
     assert_eq!(events.last(), Some(&SttEvent::Closed { error: None }));
 
@@ -139,7 +144,10 @@ async fn silence_and_a_short_noise_burst_produce_no_words() {
     })
     .await
     .expect("fake");
-    let mut stt = LiveStt::spawn(config(&fake));
+    let mut stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
     let mut audio = silence(1.2);
     // A 100 ms cough-like burst of loud pseudo-random noise.
     let mut x: u32 = 12_345;
@@ -164,7 +172,10 @@ async fn finalize_flushes_an_utterance_without_waiting_for_silence() {
     })
     .await
     .expect("fake");
-    let mut stt = LiveStt::spawn(config(&fake));
+    let mut stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
     stream(&stt, &speech("and then we")).await;
     stt.finalize();
     let text = loop {
@@ -172,7 +183,7 @@ async fn finalize_flushes_an_utterance_without_waiting_for_silence() {
             .await
             .expect("in time")
             .expect("alive");
-        if let SttEvent::Message(Event::Transcript {
+        if let SttEvent::Transcript(Transcript {
             text,
             is_final: true,
             ..
@@ -201,7 +212,10 @@ async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
     })
     .await
     .expect("fake");
-    let mut stt = LiveStt::spawn(config(&fake));
+    let mut stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
     let mut audio = silence(0.5);
     audio.extend(speech("my first answer"));
     audio.extend(silence(0.8));
@@ -241,7 +255,7 @@ async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
         .iter()
         .rev()
         .find_map(|e| match e {
-            SttEvent::Message(Event::Transcript {
+            SttEvent::Transcript(Transcript {
                 words,
                 is_final: true,
                 ..
@@ -263,7 +277,7 @@ async fn an_unreachable_server_ends_the_stream_with_an_error() {
     let mut config = LiveConfig::new(format!("ws://{addr}"));
     config.max_reconnects = 2;
     config.reconnect_backoff = Duration::from_millis(5);
-    let mut stt = LiveStt::spawn(config);
+    let mut stt = Deepgram { config }.open(RATE, None);
     let (_, events) = until_closed(&mut stt).await;
     assert!(matches!(
         events.last(),

@@ -57,6 +57,22 @@ pub fn speak(text: &str, voice: &Voice, out: &Path) -> Result<()> {
     result
 }
 
+/// Speaks `text` with Debian's Flite (`voice`: `rms`, `slt`, `awb`, `kal16`) into a 48 kHz
+/// mono 16-bit WAV at `out`: a second synthesizer, unlike the agent's espeak-ng voice, that
+/// the local recognizer hears far better (see `bench_stt`).
+pub fn speak_flite(text: &str, voice: &str, out: &Path) -> Result<()> {
+    let raw = out.with_extension("flite.wav");
+    let status = Command::new("flite")
+        .args(["-voice", voice, "-t", text, "-o"])
+        .arg(&raw)
+        .status()
+        .context("running flite (run scripts/setup.sh)")?;
+    ensure!(status.success(), "flite failed: {status}");
+    let result = to_48k_mono(&raw, out);
+    let _ = std::fs::remove_file(&raw);
+    result
+}
+
 /// Converts any audio file sox can read into 48 kHz mono 16-bit PCM.
 pub fn to_48k_mono(input: &Path, out: &Path) -> Result<()> {
     sox(&[

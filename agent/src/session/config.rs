@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use conversation::Question;
 use dsp::pipeline::PipelineConfig;
-use providers::config::{LlmKind, ProviderArgs};
+use providers::config::{LlmKind, ProviderArgs, SttArgs};
 use providers::llm::Llm;
-use providers::stt::LiveConfig;
+use providers::stt::SpeechToText;
 use providers::tts::Tts;
 
 use super::listen::SileroPaths;
-use crate::transport::SAMPLE_RATE;
 
 /// Questions asked when none are configured (scripted runs).
 const DEFAULT_QUESTIONS: &[&str] = &[
@@ -26,12 +25,8 @@ const DEFAULT_QUESTIONS: &[&str] = &[
 pub struct VoiceArgs {
     #[command(flatten)]
     pub providers: ProviderArgs,
-    /// Deepgram live base URL (`wss://api.deepgram.com`, or a local fake's `ws://`).
-    #[arg(long, env = "DEEPGRAM_URL", default_value = "wss://api.deepgram.com")]
-    pub stt_url: String,
-    /// Deepgram API key.
-    #[arg(long, env = "DEEPGRAM_API_KEY", hide_env_values = true)]
-    pub stt_api_key: Option<String>,
+    #[command(flatten)]
+    pub stt: SttArgs,
     /// ONNX Runtime library for the Silero VAD (without it the WebRTC gate decides alone).
     #[arg(long, env = "ONNX_RUNTIME_LIB")]
     pub onnx_runtime: Option<PathBuf>,
@@ -64,8 +59,10 @@ pub struct VoiceConfig {
     pub engine: conversation::Config,
     pub pipeline: PipelineConfig,
     pub silero: SileroPaths,
-    /// Deepgram live settings; the sample rate is the transport's (48 kHz).
-    pub stt: LiveConfig,
+    /// The speech recognizer; streams are opened at the transport's rate (48 kHz).
+    pub stt: Arc<dyn SpeechToText>,
+    /// The language the candidate speaks (ISO 639-1), for the recognizer.
+    pub language: Option<String>,
     /// `None`: the scripted responder asks `questions` and closes with `closing`.
     pub llm: Option<Arc<dyn Llm>>,
     pub questions: Vec<Question>,
@@ -90,9 +87,7 @@ impl VoiceConfig {
             LlmKind::Scripted => None,
             _ => Some(Arc::from(args.providers.llm()?)),
         };
-        let mut stt = LiveConfig::new(args.stt_url.clone());
-        stt.api_key = args.stt_api_key.clone();
-        stt.sample_rate = SAMPLE_RATE;
+        let stt = Arc::from(args.stt.stt()?);
         let questions = if args.providers.questions.is_empty() {
             DEFAULT_QUESTIONS.iter().map(|q| (*q).to_owned()).collect()
         } else {
@@ -109,6 +104,7 @@ impl VoiceConfig {
                 model: args.silero_model.clone(),
             },
             stt,
+            language: None,
             llm,
             questions: questions
                 .into_iter()

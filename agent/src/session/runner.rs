@@ -83,14 +83,10 @@ impl VoiceRunner {
     /// the provider that is not ready.
     pub async fn check_providers(&self) -> Result<()> {
         const WAIT: Duration = Duration::from_secs(10);
-        providers::stt::live::check(&self.config.stt)
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "the speech recognizer at {} is not ready: {e}",
-                    self.config.stt.base_url
-                )
-            })?;
+        let stt = &self.config.stt;
+        stt.check().await.map_err(|e| {
+            anyhow::anyhow!("the speech recognizer ({}) is not ready: {e}", stt.name())
+        })?;
         if let Some(llm) = &self.config.llm {
             llm.check()
                 .await
@@ -145,7 +141,7 @@ pub fn apply_context(config: &mut VoiceConfig, context: &contract::context::Inte
         config.nudges = false;
     }
     let language = context.interview.language_code();
-    config.stt.language = Some(language.clone());
+    config.language = Some(language.clone());
     if let Some(tts) = config.tts.for_language(&language) {
         config.tts = tts;
     }
@@ -445,7 +441,7 @@ impl JobRunner for VoiceRunner {
             on_event: hooks.map(|h| h.2),
         };
         let tts = config.tts.clone();
-        let spanish = config.stt.language.as_deref() == Some("es");
+        let spanish = config.language.as_deref() == Some("es");
         let result = super::run(&mut room, config, hooks, cancel.clone()).await;
         let failed = result
             .as_ref()
@@ -612,7 +608,10 @@ mod tests {
             engine: conversation::Config::default(),
             pipeline: dsp::pipeline::PipelineConfig::default(),
             silero: super::super::SileroPaths::default(),
-            stt: providers::stt::LiveConfig::new("ws://127.0.0.1:9"),
+            stt: Arc::new(providers::stt::live::Deepgram {
+                config: providers::stt::LiveConfig::new("ws://127.0.0.1:9"),
+            }),
+            language: None,
             llm: None,
             questions: questions
                 .iter()

@@ -8,8 +8,7 @@ use std::time::Duration;
 use conversation::{
     Engine, Input, InputKind, Mode, Output, ScriptedResponder, SpeechId, SttResult,
 };
-use providers::stt::deepgram::Event as DeepgramEvent;
-use providers::stt::{LiveStt, SttEvent};
+use providers::stt::{SttEvent, SttStream, Transcript};
 use tokio::sync::watch;
 
 use super::delivery;
@@ -61,7 +60,7 @@ pub async fn run<T: RoomTransport>(
             hooks.on_frame.clone(),
         )
         .map_err(SessionError::Thread)?,
-        stt: Some(LiveStt::spawn(config.stt.clone())),
+        stt: Some(config.stt.open(SAMPLE_RATE, config.language.as_deref())),
         thinker: config
             .llm
             .clone()
@@ -176,7 +175,7 @@ pub async fn run<T: RoomTransport>(
     Ok(shell.report)
 }
 
-async fn next_stt(stt: &mut Option<LiveStt>) -> Option<SttEvent> {
+async fn next_stt(stt: &mut Option<SttStream>) -> Option<SttEvent> {
     match stt {
         Some(stt) => stt.next_event().await,
         None => std::future::pending().await,
@@ -201,7 +200,7 @@ struct Shell {
     engine: Engine,
     started: std::time::Instant,
     listener: Listener,
-    stt: Option<LiveStt>,
+    stt: Option<SttStream>,
     thinker: Option<Thinker>,
     speaker: Speaker,
     playout: Playout,
@@ -359,12 +358,13 @@ impl Shell {
 
     fn stt_event(&mut self, event: Option<SttEvent>) {
         match event {
-            Some(SttEvent::Message(DeepgramEvent::Transcript {
+            Some(SttEvent::Transcript(Transcript {
                 text,
                 words,
                 is_final,
                 start,
                 duration,
+                confidence,
                 ..
             })) => {
                 if text.trim().is_empty() {
@@ -384,7 +384,7 @@ impl Shell {
                     is_final,
                     start: self.times.at_seconds(from),
                     end: self.times.at_seconds(to),
-                    confidence: 1.0,
+                    confidence,
                 };
                 self.input(InputKind::Stt(result));
             }

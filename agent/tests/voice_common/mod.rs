@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use conversation::Question;
 use providers::llm::Llm;
 use providers::stt::LiveConfig;
+use providers::stt::live::Deepgram;
 use providers::tts::{Espeak, Tts};
 use serde_json::Value;
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
@@ -29,8 +30,9 @@ pub const STEP: Duration = Duration::from_secs(60);
 
 /// A session config with the fake Deepgram, espeak-ng and Silero when installed.
 pub fn config(stt_url: &str, questions: &[&str], llm: Option<Arc<dyn Llm>>) -> VoiceConfig {
-    let mut stt = LiveConfig::new(stt_url);
-    stt.sample_rate = 48_000;
+    let stt = Arc::new(Deepgram {
+        config: LiveConfig::new(stt_url),
+    });
     let (runtime, model) = (paths::onnxruntime_lib(), paths::silero_model());
     let silero = if runtime.exists() && model.exists() {
         SileroPaths {
@@ -46,6 +48,7 @@ pub fn config(stt_url: &str, questions: &[&str], llm: Option<Arc<dyn Llm>>) -> V
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero,
         stt,
+        language: None,
         llm,
         questions: questions
             .iter()

@@ -33,6 +33,8 @@ pub struct Word {
     pub word: String,
     pub start: f64,
     pub end: f64,
+    #[serde(default)]
+    pub confidence: Option<f32>,
 }
 
 /// One event from Deepgram.
@@ -46,6 +48,7 @@ pub enum Event {
         speech_final: bool,
         start: f64,
         duration: f64,
+        confidence: f32,
     },
     SpeechStarted {
         timestamp: f64,
@@ -103,6 +106,8 @@ struct Alternative {
     transcript: String,
     #[serde(default)]
     words: Vec<Word>,
+    #[serde(default)]
+    confidence: Option<f32>,
 }
 
 /// Parses one text frame; `offset` (seconds) shifts times after a reconnect.
@@ -134,6 +139,7 @@ pub fn parse(text: &str, offset: f64) -> Result<Event, ProviderError> {
                 speech_final,
                 start: start + offset,
                 duration,
+                confidence: alt.confidence.unwrap_or(1.0).clamp(0.0, 1.0),
             }
         }
         Wire::SpeechStarted { timestamp } => Event::SpeechStarted {

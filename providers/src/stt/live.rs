@@ -1,7 +1,7 @@
 //! The Deepgram live WebSocket driver: one task per audio stream.
 //!
-//! Audio goes in through [`LiveStt::send_audio`]; parsed [`deepgram::Event`]s
-//! come out of [`LiveStt::events`]. The task sends `KeepAlive` while no audio
+//! Audio goes in through [`SttStream::send_audio`]; Deepgram's messages come out as
+//! vendor-neutral [`SttEvent`]s. The task sends `KeepAlive` while no audio
 //! flows, `Finalize` and `CloseStream` on request, and reconnects with backoff
 //! when the socket breaks, first resending the audio no final result covered
 //! yet (kept in a [`Replay`] ring), so nothing the candidate said is lost.
@@ -20,6 +20,9 @@ use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 
 use super::deepgram::{self, CLOSE_STREAM, Event, FINALIZE, KEEP_ALIVE};
 use super::replay::Replay;
+use super::{
+    BoxFuture, SpeechToText, SttCommand as Command, SttEvent, SttStream, Transcript, Word,
+};
 use crate::ProviderError;
 
 /// How to reach Deepgram and how hard to try.
@@ -62,68 +65,63 @@ impl LiveConfig {
     }
 }
 
-/// What the driver reports.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SttEvent {
-    /// A parsed Deepgram message, times absolute.
-    Message(Event),
-    /// A new connection replaced a broken one; `replayed_samples` were resent.
-    Reconnected {
-        reconnects: u32,
-        replayed_samples: usize,
-    },
-    /// The stream ended after `CloseStream`, or the driver gave up.
-    Closed { error: Option<String> },
+/// Deepgram as a [`SpeechToText`]: each stream is one driver task.
+#[derive(Debug, Clone)]
+pub struct Deepgram {
+    pub config: LiveConfig,
 }
 
-/// A handle on one live stream; dropping it closes the stream.
-#[derive(Debug)]
-pub struct LiveStt {
-    commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<SttEvent>,
+impl SpeechToText for Deepgram {
+    fn name(&self) -> &'static str {
+        "deepgram"
+    }
+
+    fn open(&self, sample_rate: u32, language: Option<&str>) -> SttStream {
+        let mut config = self.config.clone();
+        config.sample_rate = sample_rate;
+        config.language = language.map(str::to_owned);
+        let (stream, driver) = SttStream::pair();
+        tokio::spawn(run(config, driver.commands, driver.events));
+        stream
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(check(&self.config))
+    }
 }
 
-#[derive(Debug)]
-enum Command {
-    Audio(Vec<i16>),
-    Finalize,
-    Close,
-}
-
-impl LiveStt {
-    /// Starts the driver task on the current tokio runtime.
-    pub fn spawn(config: LiveConfig) -> Self {
-        let (commands, command_rx) = mpsc::unbounded_channel();
-        let (event_tx, events) = mpsc::unbounded_channel();
-        tokio::spawn(run(config, command_rx, event_tx));
-        Self { commands, events }
-    }
-
-    /// Queues linear16 mono samples; never blocks.
-    pub fn send_audio(&self, samples: &[i16]) {
-        let _ = self.commands.send(Command::Audio(samples.to_vec()));
-    }
-
-    /// Asks for a final result for the audio sent so far.
-    pub fn finalize(&self) {
-        let _ = self.commands.send(Command::Finalize);
-    }
-
-    /// Sends `CloseStream`; the last results and then [`SttEvent::Closed`] follow.
-    pub fn close(&self) {
-        let _ = self.commands.send(Command::Close);
-    }
-
-    /// The next event; `None` once the driver has ended.
-    pub async fn next_event(&mut self) -> Option<SttEvent> {
-        self.events.recv().await
-    }
-
-    /// The event receiver, for use in a `select!`.
-    pub fn events(&mut self) -> &mut mpsc::UnboundedReceiver<SttEvent> {
-        &mut self.events
-    }
+/// The vendor-neutral form of a Deepgram event; `None` for metadata and unknown types.
+fn neutral(event: Event) -> Option<SttEvent> {
+    Some(match event {
+        Event::Transcript {
+            text,
+            words,
+            is_final,
+            speech_final,
+            start,
+            duration,
+            confidence,
+        } => SttEvent::Transcript(Transcript {
+            text,
+            words: words
+                .into_iter()
+                .map(|w| Word {
+                    word: w.word,
+                    start: w.start,
+                    end: w.end,
+                    confidence: w.confidence.unwrap_or(1.0),
+                })
+                .collect(),
+            is_final,
+            speech_final,
+            start,
+            duration,
+            confidence,
+        }),
+        Event::SpeechStarted { timestamp } => SttEvent::SpeechStarted { at: timestamp },
+        Event::UtteranceEnd { last_word_end } => SttEvent::UtteranceEnd { last_word_end },
+        Event::Metadata { .. } | Event::Other => return None,
+    })
 }
 
 type Socket =
@@ -293,7 +291,9 @@ async fn drive(
                         if let Event::Transcript { is_final: true, start, duration, .. } = &event {
                             replay.finalized_until(start + duration);
                         }
-                        let _ = events.send(SttEvent::Message(event));
+                        if let Some(event) = neutral(event) {
+                            let _ = events.send(event);
+                        }
                     }
                     Err(e) => tracing::warn!(error = %e, "ignoring a malformed deepgram message"),
                 },
