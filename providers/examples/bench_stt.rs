@@ -26,6 +26,9 @@ const ANSWERS: &[&str] = &[
     "the queue kept messages for seven days so we could replay them after an outage",
 ];
 
+/// A reference text and its 48 kHz audio.
+type Sample = (String, Vec<i16>);
+
 const TESTDATA: &str = "/usr/share/pocketsphinx/test/data/librivox";
 
 /// Edit distance in words.
@@ -97,7 +100,7 @@ async fn main() -> Result<()> {
     let stt = Sphinx::new(SphinxConfig::default());
     stt.check().await.context("the local recognizer")?;
     let dir = tempfile::tempdir()?;
-    let mut sets: Vec<(&str, Vec<(String, Vec<i16>)>)> = Vec::new();
+    let mut sets: Vec<(&str, Vec<Sample>)> = Vec::new();
     let mut espeak = Vec::new();
     let mut flite = Vec::new();
     for (i, answer) in ANSWERS.iter().enumerate() {
