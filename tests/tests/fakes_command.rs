@@ -37,6 +37,10 @@ async fn the_fakes_run_as_a_command_with_their_knobs() -> Result<()> {
     let llm = settings.get("LLM_BASE_URL").context("LLM_BASE_URL")?;
     let stt = settings.get("DEEPGRAM_URL").context("DEEPGRAM_URL")?;
     assert!(settings.contains_key("TTS_BASE_URL"), "{settings:?}");
+    assert!(
+        settings.contains_key("STT_TRANSCRIPTIONS_URL"),
+        "{settings:?}"
+    );
 
     // Chat: the model list, and a streamed reply after the first-token delay.
     let http = reqwest::Client::new();

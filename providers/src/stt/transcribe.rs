@@ -32,6 +32,8 @@ const RATE: u32 = 16_000;
 pub const MAX_SEGMENT_SECONDS: f64 = 30.0;
 /// A 20 ms frame quieter than this (RMS, dBFS) is silence for trimming.
 const SILENCE_DBFS: f64 = -50.0;
+/// A segment needs this many voiced 20 ms frames to be sent.
+const MIN_VOICED_FRAMES: usize = 5;
 /// Audio kept before the first voiced frame.
 const LEAD_IN_SECONDS: f64 = 0.2;
 
@@ -198,10 +200,18 @@ async fn collect(
 fn trim(samples: Vec<i16>, origin: f64) -> Option<Segment> {
     const FRAME: usize = RATE as usize / 50;
     let threshold = 32768.0 * 10f64.powf(SILENCE_DBFS / 20.0);
-    let voiced = samples.chunks(FRAME).position(|frame| {
+    let loud = |frame: &[i16]| {
         let energy: f64 = frame.iter().map(|&s| f64::from(s).powi(2)).sum();
         (energy / frame.len() as f64).sqrt() > threshold
-    })?;
+    };
+    // Fewer voiced frames than this is a click or the resampler's tail of the last segment.
+    if samples.chunks(FRAME).filter(|f| loud(f)).count() < MIN_VOICED_FRAMES {
+        return None;
+    }
+    // Speech starts at the first run of three voiced frames (the resampler's tail of the
+    // previous segment is at most two).
+    let flags: Vec<bool> = samples.chunks(FRAME).map(loud).collect();
+    let voiced = flags.windows(3).position(|w| w.iter().all(|&v| v))?;
     let lead = (LEAD_IN_SECONDS * f64::from(RATE)) as usize;
     let from = (voiced * FRAME).saturating_sub(lead);
     Some(Segment {

@@ -1,6 +1,7 @@
 //! The vendor wire-format fakes as a command, to run the whole stack by hand without vendor
-//! accounts: Deepgram's live speech-to-text WebSocket, OpenAI's streaming chat completions,
-//! and OpenAI's and Deepgram Aura's text-to-speech (a tone as long as the text), each on a
+//! accounts: Deepgram's live speech-to-text WebSocket, an OpenAI-compatible transcription
+//! server, OpenAI's streaming chat completions, and OpenAI's and Deepgram Aura's
+//! text-to-speech (a tone as long as the text), each on a
 //! loopback port, with their latency and fault knobs.
 //!
 //! ```sh
@@ -8,8 +9,9 @@
 //! ```
 //!
 //! It prints the settings to give the agent (`DEEPGRAM_URL=...`, `LLM_BASE_URL=...`,
-//! `TTS_BASE_URL=...`), one per line, then serves until interrupted. The speech recognizer
-//! does not recognize: it answers each burst of speech with the next `--stt-utterance`.
+//! `TTS_BASE_URL=...`, and `STT_TRANSCRIPTIONS_URL=...` for the transcription server), one
+//! per line, then serves until interrupted. The speech recognizers do not recognize: they
+//! answer each burst of speech with the next `--stt-utterance`.
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use clap::Parser;
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::fakes::openai_chat::{self, ChatScript};
 use tests::fakes::speech::{self, SpeechScript};
+use tests::fakes::transcribe::{self, TranscribeScript};
 
 #[derive(Debug, Parser)]
 #[command(about = "Vendor wire-format fakes (Deepgram live STT, OpenAI chat, OpenAI/Aura TTS)")]
@@ -44,6 +47,12 @@ struct Args {
     /// The only recognizer key accepted (others get 401); any key when not set.
     #[arg(long)]
     stt_api_key: Option<String>,
+    /// Delay before every transcription answer.
+    #[arg(long, default_value_t = 0)]
+    transcriptions_latency_ms: u64,
+    /// The first N transcription requests answer HTTP 500.
+    #[arg(long, default_value_t = 0)]
+    transcriptions_fail_first: usize,
     /// The chat replies, in turn (repeatable; the last repeats).
     #[arg(
         long = "llm-reply",
@@ -84,6 +93,13 @@ async fn main() -> Result<()> {
         ..Default::default()
     })
     .await?;
+    let transcriptions = transcribe::start(TranscribeScript {
+        texts: args.stt_utterances.clone(),
+        latency: Duration::from_millis(args.transcriptions_latency_ms),
+        fail_first: args.transcriptions_fail_first,
+        ..Default::default()
+    })
+    .await?;
     let llm = openai_chat::start(ChatScript {
         replies: args.llm_replies.clone(),
         time_to_first_token: Duration::from_millis(args.llm_first_token_ms),
@@ -102,6 +118,8 @@ async fn main() -> Result<()> {
     println!("LLM_PROVIDER=open-ai");
     println!("LLM_BASE_URL={}", llm.base_url());
     println!("TTS_BASE_URL={}", tts.base_url());
+    // Used when DEEPGRAM_URL is not set, or with STT_PROVIDER=transcriptions.
+    println!("STT_TRANSCRIPTIONS_URL={}", transcriptions.base_url());
     println!("# serving; Ctrl-C stops");
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -124,7 +124,7 @@ async fn read_request(socket: TcpStream) -> Result<(Request, TcpStream)> {
         .find(|(n, _)| n == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let mut body = vec![0; len.min(1 << 20)];
+    let mut body = vec![0; len.min(8 << 20)];
     reader.read_exact(&mut body).await?;
     Ok((
         Request {

@@ -4,11 +4,13 @@
 //! - [`http`]: a tiny HTTP/1.1 server (close-delimited streamed bodies) and what it recorded.
 //! - [`openai_chat`]: OpenAI chat completions with SSE chunks and faults.
 //! - [`speech`]: OpenAI `/v1/audio/speech` and Deepgram Aura `/v1/speak` streaming PCM.
+//! - [`transcribe`]: OpenAI-compatible `/v1/audio/transcriptions` (JSON or SSE).
 
 pub mod deepgram;
 pub mod http;
 pub mod openai_chat;
 pub mod speech;
+pub mod transcribe;
 
 /// Waits `delay` to within tens of microseconds. Tokio's timer rounds deadlines up to its
 /// next 1 ms tick, which would make a fake vendor up to a millisecond slower than scripted
