@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
 # Runs the product on one machine with embedded defaults: a local livekit-server in loopback
-# dev mode, control-api on SQLite, and an agent worker. Ctrl-C stops everything.
+# dev mode, control-api on SQLite, and an agent worker on local providers (the offline
+# pocketsphinx recognizer, the scripted or an OpenAI-compatible interviewer, espeak-ng)
+# unless cloud keys are set. Ctrl-C stops everything.
+#
+#   scripts/run.sh          the stack, until Ctrl-C
+#   scripts/run.sh --demo   the stack plus a simulated candidate answering a two-minute
+#                           interview by voice; prints the transcript and the report's
+#                           location, then stops everything
 set -euo pipefail
+demo=false
+case "${1:-}" in
+  --demo) demo=true ;;
+  "") ;;
+  *) echo "usage: scripts/run.sh [--demo]" >&2; exit 2 ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${INTERVIEWER_CACHE:-$HOME/.cache/ai-interviewer}/target}
 cargo build --locked -p control-api -p agent
+if $demo; then cargo build --locked -p tests --bin demo; fi
 bin=$CARGO_TARGET_DIR/debug
 
 export LIVEKIT_URL=${LIVEKIT_URL:-ws://127.0.0.1:7880}
 export LIVEKIT_API_KEY=${LIVEKIT_API_KEY:-devkey}
 export LIVEKIT_API_SECRET=${LIVEKIT_API_SECRET:-secret}
+if $demo; then
+  # The demo keeps its own database, so it starts from nothing every time.
+  rm -f "$root/.data/demo.db"
+  export DATABASE_URL=sqlite://$root/.data/demo.db?mode=rwc
+fi
 export DATABASE_URL=${DATABASE_URL:-sqlite://$root/.data/interviewer.db?mode=rwc}
 export BIND=${BIND:-127.0.0.1:8000}
 mkdir -p "$root/.data"
@@ -49,20 +68,26 @@ done
 
 "$bin/control-api" &
 pids+=($!)
-# The worker runs the voice interview: Deepgram live STT (DEEPGRAM_API_KEY, DEEPGRAM_URL),
-# the scripted interviewer or an OpenAI-compatible LLM (LLM_PROVIDER=open-ai, LLM_API_KEY),
-# espeak-ng or a cloud voice (TTS_PROVIDER), Silero VAD from the tools folder.
-# The worker checks its providers before it registers and exits if one is not ready, so it
-# is started only when a speech recognizer is configured.
+# The worker runs the voice interview. Speech recognition: Deepgram with DEEPGRAM_API_KEY (or
+# DEEPGRAM_URL), else an OpenAI-compatible transcription server with STT_TRANSCRIPTIONS_URL,
+# else the local pocketsphinx recognizer (STT_PROVIDER forces one). The interviewer: scripted
+# or an OpenAI-compatible LLM (LLM_PROVIDER=open-ai, LLM_API_KEY); the voice: espeak-ng or a
+# cloud voice (TTS_PROVIDER); Silero VAD from the tools folder. The worker checks its
+# providers before it registers and exits naming the one that is not ready.
 export SERVICE_TOKEN=${SERVICE_TOKEN:-dev-service-token}
-agent_note="dispatched as \"${AGENT_NAME:-interviewer}\" into every started interview"
 if [ -n "${DEEPGRAM_API_KEY:-}" ] || [ -n "${DEEPGRAM_URL:-}" ]; then
-  "$bin/agent" worker --loopback --control-api "http://$BIND" \
-    --onnx-runtime "$root/.tools/onnx/libonnxruntime.so" --silero-model "$root/.tools/onnx/silero_vad.onnx" &
-  pids+=($!)
+  stt_note="Deepgram"
+elif [ -n "${STT_TRANSCRIPTIONS_URL:-}" ]; then
+  stt_note="transcriptions at $STT_TRANSCRIPTIONS_URL"
 else
-  agent_note="NOT STARTED: no speech recognizer (set DEEPGRAM_API_KEY, or DEEPGRAM_URL for a compatible server)"
+  stt_note="local pocketsphinx (offline, English)"
 fi
+agent_note="dispatched as \"${AGENT_NAME:-interviewer}\" into every started interview; speech: ${STT_PROVIDER:-$stt_note}"
+export WORKER_HTTP=${WORKER_HTTP:-127.0.0.1:9100}
+"$bin/agent" worker --loopback --control-api "http://$BIND" \
+  --onnx-runtime "$root/.tools/onnx/libonnxruntime.so" --silero-model "$root/.tools/onnx/silero_vad.onnx" \
+  >"$root/.data/agent.log" 2>&1 &
+pids+=($!)
 
 cat <<MSG
 
@@ -70,8 +95,25 @@ cat <<MSG
   control-api     http://$BIND   (API under /api/v1, docs at http://$BIND/docs)
   database        $DATABASE_URL
   agent worker    $agent_note
+                  (log .data/agent.log, health http://$WORKER_HTTP/ready)
                   (see README "Configuration")
 
   Ctrl-C stops everything.
 MSG
+if $demo; then
+  # The worker checks its providers, then registers: wait for it to report ready.
+  ready=false
+  for _ in $(seq 1 600); do
+    if curl -fsS "http://$WORKER_HTTP/ready" >/dev/null 2>&1; then ready=true; break; fi
+    kill -0 "${pids[2]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! $ready; then
+    echo "the agent worker did not become ready; its log:" >&2
+    tail -n 20 "$root/.data/agent.log" >&2
+    exit 1
+  fi
+  "$bin/demo" --api "http://$BIND"
+  exit $?
+fi
 wait -n "${pids[@]}"
