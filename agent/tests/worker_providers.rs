@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
+use tests::fakes::transcribe::{self, TranscribeScript};
 
 /// A loopback port nothing listens on.
 fn closed_port() -> Result<u16> {
@@ -37,6 +38,9 @@ async fn worker(args: &[&str]) -> Result<(std::process::ExitStatus, String)> {
             .env("RUST_LOG", "info")
             .env_remove("RUST_BACKTRACE")
             .env_remove("DEEPGRAM_API_KEY")
+            .env_remove("DEEPGRAM_URL")
+            .env_remove("STT_PROVIDER")
+            .env_remove("STT_TRANSCRIPTIONS_URL")
             .env_remove("LLM_API_KEY")
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -59,7 +63,7 @@ async fn a_worker_whose_providers_are_not_ready_does_not_start() -> Result<()> {
     let (status, log) = worker(&["--stt-url", &nowhere, "--llm", "scripted"]).await?;
     assert!(!status.success(), "{log}");
     assert!(
-        log.contains(&format!("the speech recognizer at {nowhere} is not ready")),
+        log.contains("the speech recognizer (deepgram) is not ready"),
         "{log}"
     );
     assert!(!log.contains("registered"), "{log}");
@@ -127,5 +131,37 @@ async fn a_worker_whose_providers_are_not_ready_does_not_start() -> Result<()> {
             .find(|l| l.contains("not ready"))
             .unwrap_or_default()
     );
+
+    // No cloud key: the local recognizer, whose model is missing here.
+    let (status, log) =
+        worker(&["--pocketsphinx-model", "/nonexistent", "--llm", "scripted"]).await?;
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("the speech recognizer (pocketsphinx) is not ready")
+            && log.contains("incomplete"),
+        "{log}"
+    );
+
+    // A transcription server that refuses the key.
+    let transcriptions = transcribe::start(TranscribeScript {
+        api_key: Some("the-right-key".to_owned()),
+        ..Default::default()
+    })
+    .await?;
+    let (status, log) = worker(&[
+        "--transcriptions-url",
+        &transcriptions.base_url(),
+        "--transcriptions-api-key",
+        "a-wrong-key",
+        "--llm",
+        "scripted",
+    ])
+    .await?;
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("the speech recognizer (transcriptions) is not ready") && log.contains("401"),
+        "{log}"
+    );
+    assert!(!log.contains("a-wrong-key"), "{log}");
     Ok(())
 }

@@ -169,10 +169,15 @@ pub struct SttArgs {
     #[arg(long = "stt", env = "STT_PROVIDER", value_enum, default_value_t)]
     pub kind: SttKind,
     /// Deepgram live base URL (default `wss://api.deepgram.com`; a local fake's `ws://`).
-    #[arg(long, env = "DEEPGRAM_URL")]
+    #[arg(long, visible_alias = "stt-url", env = "DEEPGRAM_URL")]
     pub deepgram_url: Option<String>,
     /// Deepgram API key.
-    #[arg(long, env = "DEEPGRAM_API_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        visible_alias = "stt-api-key",
+        env = "DEEPGRAM_API_KEY",
+        hide_env_values = true
+    )]
     pub deepgram_api_key: Option<String>,
     /// Base URL of an OpenAI-compatible transcription server (`http://host:8000/v1`).
     #[arg(long, env = "STT_TRANSCRIPTIONS_URL")]
