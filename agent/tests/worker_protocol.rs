@@ -38,6 +38,7 @@ fn spec(
         ]
         .map(str::to_owned)
         .to_vec(),
+        extra_args: Vec::new(),
         llm_url: None,
     }
 }

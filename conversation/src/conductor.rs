@@ -220,6 +220,9 @@ pub enum Event {
     },
     /// Why the interview ended.
     Ended(&'static str),
+    /// The LLM could not word a decision (after its retries) and the conductor's own
+    /// wording was said instead; sent once per interview (by the engine).
+    LlmUnavailable,
 }
 
 /// How an answer reads.

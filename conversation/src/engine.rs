@@ -51,6 +51,10 @@ pub struct Engine {
     pub(crate) agent_end: Option<Instant>,
     /// The conductor's instruction for the reply being worded by the LLM.
     pub(crate) instruction: Option<String>,
+    /// The conductor's own wording of that reply: said instead when the LLM cannot word it.
+    pub(crate) fallback_text: Option<String>,
+    /// Replies the conductor's wording replaced because the LLM failed.
+    pub(crate) llm_fallbacks: u32,
 }
 
 impl Engine {
@@ -84,6 +88,8 @@ impl Engine {
             agent_recent: String::new(),
             agent_end: None,
             instruction: None,
+            fallback_text: None,
+            llm_fallbacks: 0,
         }
     }
 
@@ -304,6 +310,7 @@ impl Engine {
                 }
             },
             Mode::Llm => {
+                self.fallback_text = None;
                 self.reply = Some(Reply::new(min));
                 self.start_llm();
             }
@@ -351,9 +358,11 @@ impl Engine {
         );
         if *llm_words && !verbatim {
             self.instruction = Some(decision.instruction);
+            self.fallback_text = Some(decision.text);
             self.start_llm();
         } else {
             self.instruction = None;
+            self.fallback_text = None;
             self.reply = Some(Reply::with_text(min, &decision.text));
         }
         self.watchdog = Some(self.now + self.cfg.watchdog);

@@ -45,6 +45,7 @@ pub use io::{
     AgentState, Input, InputKind, Mode, Output, RequestId, SegmentId, Side, SpeechId, SttResult,
     TranscriptSegment,
 };
+pub use llm::LLM_FALLBACKS_BEFORE_TEMPLATES;
 pub use metrics::TurnMetrics;
 pub use scripted::{Question, ScriptedResponder, Utterance};
 pub use time::Instant;

@@ -17,6 +17,9 @@ pub(crate) struct LlmCall {
     pub got_token: bool,
 }
 
+/// Replies the conductor's wording had to replace before the LLM is no longer asked.
+pub const LLM_FALLBACKS_BEFORE_TEMPLATES: u32 = 2;
+
 /// Backoff before retry number `attempt` (1 = the first retry).
 pub(crate) fn backoff(cfg: &LlmConfig, attempt: u32) -> Duration {
     let shift = attempt.saturating_sub(1).min(16);
@@ -82,9 +85,29 @@ impl Engine {
             }
         } else if self.attempts < self.cfg.llm.max_attempts {
             self.retry_at = Some(self.now + backoff(&self.cfg.llm, self.attempts));
+        } else if let Some(text) = self.fallback_text.take() {
+            self.say_without_llm(&text);
         } else {
             self.apologize();
         }
+    }
+
+    /// The LLM could not word the conductor's decision: its own wording is said instead,
+    /// control-api hears of it once, and after [`LLM_FALLBACKS_BEFORE_TEMPLATES`] such
+    /// replies the interview goes on in the conductor's words without asking the LLM (each
+    /// failed attempt costs the candidate a wait).
+    fn say_without_llm(&mut self, text: &str) {
+        self.llm_fallbacks += 1;
+        if self.llm_fallbacks == 1 {
+            self.out
+                .push_back(Output::Conductor(crate::conductor::Event::LlmUnavailable));
+        }
+        if self.llm_fallbacks >= LLM_FALLBACKS_BEFORE_TEMPLATES
+            && let crate::io::Mode::Conducted { llm_words, .. } = &mut self.mode
+        {
+            *llm_words = false;
+        }
+        self.reply = Some(Reply::with_text(self.cfg.tts.min_sentence_chars, text));
     }
 
     pub(crate) fn apologize(&mut self) {

@@ -209,3 +209,51 @@ fn the_llm_words_what_the_conductor_decided_but_not_the_disclosure() {
         agent_finals(&sim)
     );
 }
+
+#[test]
+fn an_llm_that_stays_down_gives_way_to_the_conductors_own_words() {
+    let mut sim = Sim::new(Config::default(), conducted(3, true));
+    // Every attempt fails at once: the LLM is down for good.
+    for _ in 0..64 {
+        sim.llm_script.push_back(common::Llm::Error {
+            after: Duration::from_millis(50),
+        });
+    }
+    let ended = interview(&mut sim, 0, 400.0).expect("the interview ended by itself");
+    let finals = agent_finals(&sim);
+    let starts = sim.count(|o| matches!(o, Output::StartLlm { .. }));
+    let attempts = Config::default().llm.max_attempts as usize;
+    // The first two decisions wait through the LLM's retries, then it is no longer asked.
+    assert_eq!(
+        starts,
+        attempts * conversation::LLM_FALLBACKS_BEFORE_TEMPLATES as usize,
+        "{finals:?}"
+    );
+    let events = events(&sim);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| **e == Event::LlmUnavailable)
+            .count(),
+        1
+    );
+    // No apology: every question is the conductor's own, and the interview is whole.
+    assert!(finals.iter().all(|f| !f.contains("Sorry")), "{finals:?}");
+    assert!(
+        finals[1].contains("Built a billing ledger in Rust"),
+        "the background question in the conductor's words: {finals:?}"
+    );
+    assert!(finals.last().is_some_and(|f| f.contains("Goodbye")));
+    for skill in ["Rust", "SQL"] {
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Asked { skill: Some(s), .. } if s == skill)),
+            "{skill}"
+        );
+    }
+    eprintln!(
+        "LLM down: {starts} attempts, {} agent turns, ended at {ended:.0} s",
+        finals.len()
+    );
+}

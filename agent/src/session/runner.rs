@@ -324,6 +324,13 @@ async fn record(control: &ControlApi, interview: &str, event: &conductor::Event)
                 .event(interview, "ended", &serde_json::json!({ "reason": why }))
                 .await
         }
+        Event::LlmUnavailable => {
+            let data = serde_json::json!({
+                "provider": "llm",
+                "fallback": "the conductor's own wording",
+            });
+            control.event(interview, "provider_degraded", &data).await
+        }
     }
 }
 

@@ -102,12 +102,37 @@ impl Fleet {
             .await
     }
 
+    /// Starts a scripted worker with more `agent worker` arguments.
+    pub async fn worker_with_args(
+        &self,
+        name: &str,
+        max_jobs: usize,
+        extra_args: &[&str],
+    ) -> Result<WorkerProcess> {
+        let questions = [super::GREETING, super::SECOND, super::THIRD];
+        let extra = extra_args.iter().map(|a| (*a).to_owned()).collect();
+        self.worker_full(name, max_jobs, &questions, None, extra)
+            .await
+    }
+
     async fn worker_with(
         &self,
         name: &str,
         max_jobs: usize,
         questions: &[&str],
         llm_url: Option<String>,
+    ) -> Result<WorkerProcess> {
+        self.worker_full(name, max_jobs, questions, llm_url, Vec::new())
+            .await
+    }
+
+    async fn worker_full(
+        &self,
+        name: &str,
+        max_jobs: usize,
+        questions: &[&str],
+        llm_url: Option<String>,
+        extra_args: Vec<String>,
     ) -> Result<WorkerProcess> {
         let spec = WorkerSpec {
             url: self
@@ -124,6 +149,7 @@ impl Fleet {
             stt_url: self.stt.base_url(),
             questions: questions.iter().map(|q| (*q).to_owned()).collect(),
             llm_url,
+            extra_args,
         };
         WorkerProcess::start(&spec, name, self.dir.path()).await
     }

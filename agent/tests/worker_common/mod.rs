@@ -39,6 +39,8 @@ pub struct WorkerSpec {
     pub questions: Vec<String>,
     /// An OpenAI-compatible chat server (base URL ending in `/v1`) instead of the script.
     pub llm_url: Option<String>,
+    /// More `agent worker` arguments, after all the others.
+    pub extra_args: Vec<String>,
 }
 
 /// The interview plan every test worker runs.
@@ -123,6 +125,7 @@ impl WorkerProcess {
             cmd.args(["--control-api", url])
                 .env("SERVICE_TOKEN", &spec.service_token);
         }
+        cmd.args(&spec.extra_args);
         let child = cmd.spawn().context("starting agent worker")?;
         let mut worker = Self {
             name: name.to_owned(),
