@@ -10,6 +10,7 @@
 
 pub mod context;
 pub mod delivery;
+pub mod job;
 
 /// The contract version this crate writes.
 pub const VERSION: u32 = 1;

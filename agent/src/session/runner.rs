@@ -212,22 +212,12 @@ pub fn resume(config: &mut VoiceConfig, turns: &[(String, String)]) {
 /// Whether the job resumes an interview a dead worker left: control-api's re-dispatch
 /// metadata (`{"redispatch": true}`, or `{"resumed": true}`).
 pub fn is_resumed(job: &Job) -> bool {
-    let metadata = serde_json::from_str::<serde_json::Value>(&job.metadata).ok();
-    ["redispatch", "resumed"].iter().any(|key| {
-        metadata
-            .as_ref()
-            .and_then(|v| v.get(key).and_then(|r| r.as_bool()))
-            .unwrap_or(false)
-    })
+    contract::job::JobMetadata::parse(&job.metadata).redispatch
 }
 
 /// The interview id control-api put in the job metadata, if any.
 pub fn interview_id(job: &Job) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(&job.metadata)
-        .ok()?
-        .get("interview_id")?
-        .as_str()
-        .map(str::to_owned)
+    contract::job::JobMetadata::parse(&job.metadata).interview_id
 }
 
 /// Closes `queue` and waits, bounded, until `task` has sent what it held.

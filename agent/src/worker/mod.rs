@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use livekit_protocol::{Job, JobStatus};
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
 use crate::transport::{ConnectOptions, LiveKitRoom, RoomHandle};
 pub use job::report_finished;
@@ -157,6 +158,18 @@ impl Shared {
             reported: Arc::new(AtomicBool::new(false)),
         };
         let reported = scope.reported.clone();
+        // Everything the job logs carries its job, room and interview.
+        let room_name = job
+            .room
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let span = tracing::info_span!(
+            "job",
+            job = %job_id,
+            room = %room_name,
+            interview = %crate::session::runner::interview_id(&job).unwrap_or_default(),
+        );
         let task = tokio::spawn(JOB.scope(scope, {
             let shared = shared.clone();
             async move {
@@ -176,6 +189,7 @@ impl Shared {
                     .run(room, job, shared.load.clone(), cancelled)
                     .await
             }
+            .instrument(span)
         }));
         tokio::spawn(async move {
             // The JoinHandle catches a panic in the job task: only this job fails.

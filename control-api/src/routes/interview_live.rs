@@ -168,7 +168,7 @@ pub(crate) async fn start(
     let dispatched = interviews::claim_start(state.db(), &principal.user.id, &id).await?;
     if dispatched {
         crate::evaluation::freeze_rubric(state.db(), &principal.user.id, &id).await?;
-        let metadata = serde_json::json!({ "interview_id": interview.id }).to_string();
+        let metadata = contract::job::JobMetadata::first(&interview.id).to_json();
         if let Err(err) =
             crate::livekit::open_room(state.config(), &interview.room_name, &metadata).await
         {

@@ -94,7 +94,7 @@ pub(crate) async fn receive(
     let redispatch =
         event.event == "participant_left" && is_agent && !crate::interviews::is_ended(&status);
     let dispatch_id = if redispatch {
-        let metadata = json!({ "interview_id": id, "redispatch": true }).to_string();
+        let metadata = contract::job::JobMetadata::again(&id).to_json();
         Some(crate::livekit::dispatch(config, &room.name, &metadata).await?)
     } else {
         None
