@@ -179,6 +179,18 @@ where
     Ok(())
 }
 
+/// The load reported to the server: the worker's load relative to its own admission
+/// threshold, so that the server and the worker agree when it is full. livekit-server stops
+/// offering jobs to a worker that reports a load of 1, which a worker admitting up to
+/// `max_load` would otherwise report (at 1 % late frames) while it still takes jobs.
+fn reported_load(load: f32, max_load: f32) -> f32 {
+    if max_load > 0.0 {
+        (load / max_load).clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
+}
+
 async fn send_status<S>(shared: &Shared, ws: &mut S, seq: &mut u64) -> Result<()>
 where
     S: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
@@ -191,7 +203,7 @@ where
     };
     let message = worker_message::Message::UpdateWorker(UpdateWorkerStatus {
         status: Some(status as i32),
-        load: shared.load.snapshot().value(),
+        load: reported_load(shared.load.snapshot().value(), shared.config.max_load),
         job_count: shared.job_count() as u32,
         draining: *shared.draining.borrow(),
         seq: *seq,
@@ -259,6 +271,17 @@ fn encode(message: worker_message::Message) -> WsMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reported_load_is_relative_to_the_admission_threshold() {
+        assert!((reported_load(0.4, 0.8) - 0.5).abs() < 1e-6);
+        assert_eq!(reported_load(0.9, 0.8), 1.0);
+        assert!(
+            reported_load(1.0, 1.01) < 1.0,
+            "a worker that still admits is not full"
+        );
+        assert_eq!(reported_load(0.1, 0.0), 1.0);
+    }
 
     #[test]
     fn agent_url_maps_schemes() {
