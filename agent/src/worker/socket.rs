@@ -179,10 +179,10 @@ where
     Ok(())
 }
 
-/// The load reported to the server: the worker's load relative to its own admission
-/// threshold, so that the server and the worker agree when it is full. livekit-server stops
-/// offering jobs to a worker that reports a load of 1, which a worker admitting up to
-/// `max_load` would otherwise report (at 1 % late frames) while it still takes jobs.
+/// The load reported to the server for its load-weighted choice: the CPU share relative to
+/// the worker's admission threshold. The late-frame share stays out of it: at 1 % late frames
+/// it read as full, and livekit-server stopped offering jobs to a worker that still took
+/// them; the worker's own gate (status FULL, availability refused) covers lateness.
 fn reported_load(load: f32, max_load: f32) -> f32 {
     if max_load > 0.0 {
         (load / max_load).clamp(0.0, 1.0)
@@ -203,7 +203,7 @@ where
     };
     let message = worker_message::Message::UpdateWorker(UpdateWorkerStatus {
         status: Some(status as i32),
-        load: reported_load(shared.load.snapshot().value(), shared.config.max_load),
+        load: reported_load(shared.load.snapshot().cpu, shared.config.max_load),
         job_count: shared.job_count() as u32,
         draining: *shared.draining.borrow(),
         seq: *seq,
