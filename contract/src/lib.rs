@@ -11,6 +11,7 @@
 pub mod context;
 pub mod delivery;
 pub mod job;
+pub mod live;
 
 /// The contract version this crate writes.
 pub const VERSION: u32 = 1;
@@ -22,6 +23,9 @@ pub mod topics {
     /// reliable, sent by the agent to everyone in the room. They are meant to be shown,
     /// never spoken.
     pub const NUDGE: &str = "interviewer.nudge";
+    /// The interview's phase and time left: one [`crate::live::PhaseMessage`] per packet,
+    /// reliable, sent by the agent to everyone in the room at every phase change.
+    pub const PHASE: &str = "interviewer.phase";
 }
 
 /// Whether a message of version `v` can be read by this crate.

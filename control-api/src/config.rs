@@ -72,6 +72,13 @@ pub struct Config {
     /// Seconds of audio one analysis socket may stream.
     #[arg(long, env = "ANALYSIS_MAX_SECONDS", default_value_t = 3 * 3600)]
     pub analysis_max_seconds: u64,
+    /// The address candidates open invite links at (`https://interviews.example.com`);
+    /// empty: `http://` + `BIND`.
+    #[arg(long, env = "PUBLIC_URL", default_value = "")]
+    pub public_url: String,
+    /// The built pages (`web/dist`): the candidate's page and the recruiter's console.
+    #[arg(long, env = "WEB_DIR", default_value = "web/dist")]
+    pub web_dir: std::path::PathBuf,
     /// Comma-separated CORS allow-list of origins; empty allows none.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "")]
     pub cors_origins: Vec<String>,

@@ -33,6 +33,13 @@ pub enum ApiError {
     /// No such route, or no such object visible to the caller.
     #[error("{0}")]
     NotFound(String),
+    /// The object existed but is no longer usable (an expired invite link, an interview that
+    /// is over); `reason` is a stable word for clients (`expired`, `ended`).
+    #[error("{detail}")]
+    Gone {
+        reason: &'static str,
+        detail: String,
+    },
     /// The route exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -58,6 +65,10 @@ pub struct ErrorBody {
     pub detail: String,
     /// The HTTP status code, repeated in the body.
     pub status_code: u16,
+    /// A stable word for clients where the status alone is ambiguous (410: `expired`,
+    /// `ended`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -70,6 +81,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -89,9 +101,14 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
+        let reason = match &self {
+            Self::Gone { reason, .. } => Some(*reason),
+            _ => None,
+        };
         let body = ErrorBody {
             detail,
             status_code: status.as_u16(),
+            reason,
         };
         let mut response = (status, Json(body)).into_response();
         if let Self::TooManyRequests(secs) | Self::Busy(secs) = self {

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod error;
 pub mod evaluation;
 pub mod interviews;
+pub mod invites;
 pub mod json;
 pub mod livekit;
 pub mod login_limit;
@@ -151,6 +152,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::interviews::router())
         .merge(routes::interview_live::router())
         .merge(routes::code_submissions::router())
+        .merge(routes::invites::router())
         .merge(routes::voice::router())
         .merge(routes::internal::router())
         .merge(routes::webhooks::router())
@@ -165,6 +167,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(openapi::router())
         .merge(routes::docs::router())
+        .merge(routes::pages::router(&config.web_dir))
         .merge(analysis::router())
         .merge(request_metrics.router(config.metrics_token().to_owned()))
         .nest("/api/v1", api)

@@ -17,12 +17,17 @@ use utoipa::{Modify, OpenApi};
 use crate::AppState;
 use crate::json::Json;
 
-/// Routes served but deliberately left out of the document (documentation and scraping).
+/// Routes served but deliberately left out of the document (documentation, scraping and the
+/// pages people open in a browser).
 pub const UNDOCUMENTED: &[&str] = &[
     "/openapi.json",
     "/docs",
     "/metrics",
     "/ws/analysis/{session_id}",
+    "/",
+    "/console",
+    "/i/{token}",
+    "/favicon.ico",
 ];
 
 /// The document of the whole `/api/v1` surface plus the root probes.
@@ -65,6 +70,11 @@ pub const UNDOCUMENTED: &[&str] = &[
         crate::routes::interview_live::timeline,
         crate::routes::interview_live::api_create,
         crate::routes::interview_live::api_token,
+        crate::routes::invites::create,
+        crate::routes::invites::read,
+        crate::routes::invites::consent,
+        crate::routes::invites::join,
+        crate::routes::invites::code,
         crate::routes::code_submissions::submit_code,
         crate::routes::voice::voice_token,
         crate::routes::internal::context,
@@ -108,6 +118,13 @@ pub const UNDOCUMENTED: &[&str] = &[
         crate::interviews::InterviewUpdate,
         crate::interviews::Interview,
         crate::routes::interview_live::StartResponse,
+        crate::routes::invites::InviteCreate,
+        crate::routes::invites::InvitePage,
+        crate::routes::invites::Disclosure,
+        crate::routes::invites::ConsentRecord,
+        crate::routes::invites::ConsentBody,
+        crate::routes::invites::JoinResponse,
+        crate::invites::CreatedInvite,
         crate::routes::interview_live::TokenResponse,
         crate::routes::interview_live::InterviewState,
         crate::routes::interview_live::InterviewReport,
@@ -175,6 +192,8 @@ pub struct ErrorBody {
     pub detail: String,
     /// The HTTP status code, repeated in the body.
     pub status_code: u16,
+    /// Only on 410: `expired` or `ended`.
+    pub reason: Option<String>,
 }
 
 /// A user as the API shows it; mirrors [`crate::accounts::User`] for the document.

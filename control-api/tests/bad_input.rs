@@ -69,6 +69,8 @@ struct Ids {
     interview: String,
     resume: String,
     key: String,
+    /// A live invite link's token for the interview.
+    invite: String,
 }
 
 async fn seed(state: &AppState, token: &str) -> Ids {
@@ -111,6 +113,20 @@ async fn seed(state: &AppState, token: &str) -> Ids {
     )
     .await;
     assert_eq!(interview.status, StatusCode::OK, "{}", interview.json);
+    let invite = send_to(
+        state,
+        request(
+            "POST",
+            &format!(
+                "/api/v1/interviews/{}/invites",
+                interview.json["id"].as_str().expect("id")
+            ),
+            Some(token),
+            Some(&json!({})),
+        ),
+    )
+    .await;
+    assert_eq!(invite.status, StatusCode::CREATED, "{}", invite.json);
     let key = send_to(
         state,
         request(
@@ -128,6 +144,7 @@ async fn seed(state: &AppState, token: &str) -> Ids {
         interview: id(&interview.json),
         resume: id(&resume.json),
         key: id(&key.json),
+        invite: invite.json["token"].as_str().expect("token").to_owned(),
     }
 }
 
@@ -179,7 +196,8 @@ backend_tests! {
                 let schema = resolve(&doc, &media["schema"]);
                 let uri = path
                     .replace("{id}", if path.contains("/roles/") { &ids.role } else { &ids.interview })
-                    .replace("{key_id}", &ids.key);
+                    .replace("{key_id}", &ids.key)
+                    .replace("{token}", &ids.invite);
                 let uri = if path.contains("/resumes/") { path.replace("{id}", &ids.resume) } else { uri };
                 let bearer = if path.contains("/internal/") { state.config().service_token.clone() } else { token.clone() };
                 let method = method.to_uppercase();

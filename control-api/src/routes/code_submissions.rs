@@ -68,6 +68,19 @@ pub(crate) async fn submit_code(
 ) -> Result<Json<CodeSubmitted>, ApiError> {
     let id = path_id(id)?;
     let body: CodeSubmission = super::from_object(body)?;
+    record(&state, &principal.user.id, &id, &body)
+        .await
+        .map(Json)
+}
+
+/// Checks a submission and records it on `owner`'s interview `id`. Shared by the
+/// recruiter-side endpoint and the candidate's invite link.
+pub(crate) async fn record(
+    state: &AppState,
+    owner: &str,
+    id: &str,
+    body: &CodeSubmission,
+) -> Result<CodeSubmitted, ApiError> {
     let code_len = body.code.chars().count();
     if !(1..=50_000).contains(&code_len) {
         return Err(ApiError::Unprocessable(
@@ -84,7 +97,7 @@ pub(crate) async fn submit_code(
             "language must be 1 to 32 of A-Z, a-z, 0-9, + # . _ -".to_owned(),
         ));
     }
-    let interview = interviews::by_id(state.db(), &principal.user.id, &id)
+    let interview = interviews::by_id(state.db(), owner, id)
         .await?
         .ok_or_else(interviews::not_found)?;
     if crate::interviews::is_ended(&interview.status) {
@@ -101,8 +114,8 @@ pub(crate) async fn submit_code(
         },
     )
     .await?;
-    Ok(Json(CodeSubmitted {
+    Ok(CodeSubmitted {
         message: "Code submitted successfully",
         execution_result: None,
-    }))
+    })
 }

@@ -161,22 +161,40 @@ pub(crate) async fn start(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<StartResponse>, ApiError> {
     let id = path_id(id)?;
-    let interview = owned(&state, &principal, &id).await?;
+    open_for_candidate(&state, &principal.user.id, &id)
+        .await
+        .map(Json)
+}
+
+/// Opens the room of `owner`'s interview `id` and dispatches the agent (the first call
+/// only), then returns the candidate's token. The candidate's identity is the same on every
+/// call (`candidate-{id}`): a second device joining takes the room over from the first.
+/// Shared by the recruiter's `start` and the candidate's invite link.
+pub(crate) async fn open_for_candidate(
+    state: &AppState,
+    owner: &str,
+    id: &str,
+) -> Result<StartResponse, ApiError> {
+    let interview = interviews::by_id(state.db(), owner, id)
+        .await?
+        .ok_or_else(interviews::not_found)?;
     not_completed(&interview)?;
     // Only the first start opens the room and dispatches the agent; a repeated or concurrent
     // start answers with the same room and identity and dispatches nothing.
-    let dispatched = interviews::claim_start(state.db(), &principal.user.id, &id).await?;
+    let dispatched = interviews::claim_start(state.db(), owner, id).await?;
     if dispatched {
-        crate::evaluation::freeze_rubric(state.db(), &principal.user.id, &id).await?;
+        crate::evaluation::freeze_rubric(state.db(), owner, id).await?;
         let metadata = contract::job::JobMetadata::first(&interview.id).to_json();
         if let Err(err) =
             crate::livekit::open_room(state.config(), &interview.room_name, &metadata).await
         {
-            interviews::release_start(state.db(), &principal.user.id, &id).await?;
+            interviews::release_start(state.db(), owner, id).await?;
             return Err(err);
         }
     }
-    let interview = owned(&state, &principal, &id).await?;
+    let interview = interviews::by_id(state.db(), owner, id)
+        .await?
+        .ok_or_else(interviews::not_found)?;
     let name = interview
         .candidate_name
         .clone()
@@ -184,18 +202,23 @@ pub(crate) async fn start(
     let token = crate::livekit::participant_token(
         state.config(),
         &interview.room_name,
-        &format!("candidate-{}", interview.id),
+        &candidate_identity(&interview.id),
         &name,
         ttl(&interview),
     )?;
-    Ok(Json(StartResponse {
+    Ok(StartResponse {
         interview_id: interview.id,
         room_name: interview.room_name,
         token,
         url: state.config().livekit_url.clone(),
         dispatched,
         dispatch_count: interview.dispatch_count,
-    }))
+    })
+}
+
+/// The LiveKit identity of an interview's candidate.
+pub(crate) fn candidate_identity(interview_id: &str) -> String {
+    format!("candidate-{interview_id}")
 }
 
 /// A token for another participant of the room.

@@ -9,6 +9,8 @@ pub mod health;
 pub mod internal;
 pub mod interview_live;
 pub mod interviews;
+pub mod invites;
+pub mod pages;
 pub mod resumes;
 pub mod roles;
 pub mod statistics;
