@@ -378,6 +378,26 @@ async fn english() -> Result<()> {
         );
     }
     assert_eq!(state["phase"], "wrap_up");
+    // The candidate's client was told every phase change and the time left, in order.
+    let told: Vec<(String, f64)> = full
+        .events
+        .iter()
+        .filter(|e| e["event"] == "data_received" && e["topic"] == contract::topics::PHASE)
+        .filter_map(|e| {
+            let m: contract::live::PhaseMessage = serde_json::from_str(e["text"].as_str()?).ok()?;
+            Some((m.phase, m.remaining_s))
+        })
+        .collect();
+    eprintln!("phases told to the room: {told:?}");
+    let told_phases: Vec<&str> = told.iter().map(|(p, _)| p.as_str()).collect();
+    for phase in ["background", "technical", "behavioral"] {
+        assert!(told_phases.contains(&phase), "{phase} not told: {told:?}");
+    }
+    assert_eq!(told_phases.last(), Some(&"wrap_up"), "{told:?}");
+    assert!(
+        told.windows(2).all(|w| w[1].1 < w[0].1) && told.iter().all(|(_, r)| *r <= 180.0),
+        "time left must fall: {told:?}"
+    );
     // Every skill and a resume claim were asked about; no question twice.
     let asked: Vec<&Value> = state["events"]
         .as_array()

@@ -72,6 +72,7 @@ pub async fn run<T: RoomTransport>(
         cancelled_upto: 0,
         times: TimeMap::default(),
         candidate: None,
+        plan_duration: config.brief.as_ref().map(|b| b.duration),
         reconnecting: false,
         opened: false,
         deadline: None,
@@ -212,6 +213,8 @@ struct Shell {
     times: TimeMap,
     /// (identity, track sid) of the candidate whose audio we listen to.
     candidate: Option<(String, String)>,
+    /// The conductor's planned duration (conducted interviews only).
+    plan_duration: Option<Duration>,
     reconnecting: bool,
     opened: bool,
     deadline: Option<conversation::Instant>,
@@ -521,6 +524,9 @@ impl Shell {
             }
             Output::Conductor(event) => {
                 tracing::info!(?event, "conductor");
+                if let conversation::conductor::Event::PhaseChanged(phase) = &event {
+                    self.announce_phase(room, phase.as_str());
+                }
                 if let Some(on_event) = &self.hooks.on_event {
                     on_event(&event);
                 }
@@ -598,6 +604,29 @@ impl Shell {
 }
 
 impl Shell {
+    /// Tells the room the phase and the time left, on [`contract::topics::PHASE`].
+    fn announce_phase<T: RoomTransport>(&self, room: &T, phase: &str) {
+        let Some(duration) = self.plan_duration else {
+            return;
+        };
+        let message = contract::live::PhaseMessage {
+            v: contract::VERSION,
+            phase: phase.to_owned(),
+            remaining_s: duration
+                .saturating_sub(self.started.elapsed())
+                .as_secs_f64(),
+            duration_s: duration.as_secs_f64(),
+        };
+        match serde_json::to_vec(&message) {
+            Ok(payload) => {
+                if let Err(e) = room.send_data(contract::topics::PHASE, &payload, &[]) {
+                    tracing::warn!(error = %e, "phase not sent");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "phase not encoded"),
+        }
+    }
+
     /// A second of the candidate's audio: onto the timeline, and through the nudge policy.
     /// Nudges are data on [`contract::topics::NUDGE`], never speech. The policy's clock is
     /// the timeline's (stream seconds), so its cooldown holds whatever the session clock.
