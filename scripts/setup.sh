@@ -9,6 +9,7 @@
 #   .tools/onnx/libonnxruntime.so  from the onnxruntime wheel (for ort's load-dynamic)
 #   .tools/onnx/silero_vad.onnx    from the silero-vad wheel
 #   .venv/                         Python with the official livekit SDK (test client)
+#   web/node_modules, web/dist     the pages' npm packages and their Vite build
 # Built artefacts are also cached outside the checkout (INTERVIEWER_CACHE, default
 # ~/.cache/ai-interviewer) so that a fresh clone on the same machine sets up in seconds.
 set -euo pipefail
@@ -112,9 +113,31 @@ postgres() {
   say "PostgreSQL ready (role interviewer on 127.0.0.1:5432)"
 }
 
+# 6. The pages (web/): npm packages pinned by web/package-lock.json, built by Vite into
+# web/dist, which control-api serves. Rebuilt only when the sources or the lock change.
+web_pages() {
+  command -v npm >/dev/null || { say "npm (Node.js 20) is required to build web/"; exit 1; }
+  local web=$root/web lock_hash src_hash
+  lock_hash=$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$web/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+    say "installing web packages (npm ci)"
+    (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" >"$web/node_modules/.lock-hash"
+  fi
+  src_hash=$(cd "$web" && find src index.html vite.config.ts tsconfig.json package-lock.json -type f -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$web/dist/.build-hash" 2>/dev/null)" != "$src_hash" ]; then
+    say "building web/ into web/dist"
+    (cd "$web" && npm run --silent build >/dev/null)
+    echo "$src_hash" >"$web/dist/.build-hash"
+  fi
+  say "pages built in web/dist"
+}
+
 apt_packages
 livekit_server
 python_env
 onnx_files
 postgres
+web_pages
 say "ready"
