@@ -4,7 +4,9 @@
 # pocketsphinx recognizer, the scripted or an OpenAI-compatible interviewer, espeak-ng)
 # unless cloud keys are set. Ctrl-C stops everything.
 #
-#   scripts/run.sh          the stack, until Ctrl-C
+#   scripts/run.sh          the stack, until Ctrl-C; prints an invite link to a demo
+#                           interview (open it in a browser and talk) and the console's
+#                           sign-in
 #   scripts/run.sh --demo   the stack plus a simulated candidate answering a two-minute
 #                           interview by voice; prints the transcript and the report's
 #                           location, then stops everything
@@ -33,6 +35,7 @@ if $demo; then
 fi
 export DATABASE_URL=${DATABASE_URL:-sqlite://$root/.data/interviewer.db?mode=rwc}
 export BIND=${BIND:-127.0.0.1:8000}
+export WEB_DIR=${WEB_DIR:-$root/web/dist}
 mkdir -p "$root/.data"
 
 pids=()
@@ -92,14 +95,24 @@ pids+=($!)
 cat <<MSG
 
   livekit-server  $LIVEKIT_URL   (keys $LIVEKIT_API_KEY / $LIVEKIT_API_SECRET, log .data/livekit.log)
-  control-api     http://$BIND   (API under /api/v1, docs at http://$BIND/docs)
+  control-api     http://$BIND   (console at /, API under /api/v1, docs at /docs)
   database        $DATABASE_URL
   agent worker    $agent_note
                   (log .data/agent.log, health http://$WORKER_HTTP/ready)
                   (see README "Configuration")
 
-  Ctrl-C stops everything.
 MSG
+if ! $demo; then
+  # A demo role and interview, so that a newcomer has a link to open.
+  for _ in $(seq 1 300); do
+    curl -fsS "http://$BIND/ready" >/dev/null 2>&1 && break
+    kill -0 "${pids[1]}" 2>/dev/null || { echo "control-api exited; see above" >&2; exit 1; }
+    sleep 0.1
+  done
+  python3 "$root/scripts/seed-demo.py" "http://$BIND"
+fi
+echo
+echo "  Ctrl-C stops everything."
 if $demo; then
   # The worker checks its providers, then registers: wait for it to report ready.
   ready=false
