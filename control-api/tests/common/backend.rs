@@ -1,11 +1,8 @@
 //! A fresh database per test on either backend: a temp SQLite file, or a throwaway
-//! PostgreSQL database `it_<uuid>` created on the local server and dropped afterwards.
+//! PostgreSQL database from the workspace's one helper (`tests::postgres::TestDatabase`),
+//! which drops it when the value is dropped, so a failing test leaves nothing behind either.
 
 use control_api::{AppState, Config};
-use sqlx::Connection;
-
-/// Where the local PostgreSQL server accepts the admin connection.
-pub const POSTGRES_ADMIN_URL: &str = "postgres://interviewer:interviewer@127.0.0.1:5432/postgres";
 
 /// Which backend a generated test runs on.
 #[derive(Debug, Clone, Copy)]
@@ -14,11 +11,11 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database that lives as long as the test; call [`TestDb::cleanup`] at the end.
+/// A database that lives as long as this value.
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
-    pg_name: Option<String>,
+    _pg: Option<tests::postgres::TestDatabase>,
 }
 
 impl TestDb {
@@ -31,24 +28,18 @@ impl TestDb {
                 Self {
                     url,
                     _dir: Some(dir),
-                    pg_name: None,
+                    _pg: None,
                 }
             }
             Backend::Postgres => {
-                let name = format!("it_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::PgConnection::connect(POSTGRES_ADMIN_URL)
+                let pg = tokio::task::spawn_blocking(tests::postgres::TestDatabase::create)
                     .await
-                    .expect("local PostgreSQL at 127.0.0.1:5432 (scripts/setup.sh)");
-                sqlx::Connection::ping(&mut admin).await.expect("ping");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .await
-                    .expect("CREATE DATABASE");
-                let url = POSTGRES_ADMIN_URL.replace("/postgres", &format!("/{name}"));
+                    .expect("create task")
+                    .expect("local PostgreSQL (scripts/setup.sh)");
                 Self {
-                    url,
+                    url: pg.url().to_owned(),
                     _dir: None,
-                    pg_name: Some(name),
+                    _pg: Some(pg),
                 }
             }
         }
@@ -63,17 +54,11 @@ impl TestDb {
             .expect("connect and migrate")
     }
 
-    /// Drops the PostgreSQL database (the SQLite temp dir goes away on drop).
+    /// Drops the database now (dropping the value does the same, also on a panic).
     pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_name {
-            let mut admin = sqlx::PgConnection::connect(POSTGRES_ADMIN_URL)
-                .await
-                .expect("admin connection");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .expect("DROP DATABASE");
-        }
+        tokio::task::spawn_blocking(move || drop(self))
+            .await
+            .expect("drop task");
     }
 }
 
