@@ -31,6 +31,8 @@ pub struct LiveKitServer {
     http_port: u16,
     rtc_tcp_port: u16,
     udp_port: u16,
+    /// Where the server posts its webhooks, if anywhere.
+    webhook: Option<String>,
     dir: tempfile::TempDir,
 }
 
@@ -40,6 +42,15 @@ impl LiveKitServer {
     /// Free ports are only free "a moment ago": another process may take one before the
     /// server binds it. A server that exits at start is retried on fresh ports.
     pub async fn start() -> Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// Starts a server that posts its webhooks (signed with [`API_KEY`]) to `webhook`.
+    pub async fn with_webhook(webhook: &str) -> Result<Self> {
+        Self::start_with(Some(webhook)).await
+    }
+
+    async fn start_with(webhook: Option<&str>) -> Result<Self> {
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
             let dir = tempfile::Builder::new().prefix("livekit-").tempdir()?;
@@ -48,6 +59,7 @@ impl LiveKitServer {
                 http_port: free_tcp_port()?,
                 rtc_tcp_port: free_tcp_port()?,
                 udp_port: free_udp_port()?,
+                webhook: webhook.map(str::to_owned),
                 dir,
             };
             match server.spawn().await {
@@ -196,7 +208,20 @@ impl LiveKitServer {
         }
     }
 
+    /// The server's HTTP port (signal and server API).
+    pub fn http_port(&self) -> u16 {
+        self.http_port
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
     fn config_yaml(&self) -> String {
+        let webhook = self.webhook.as_ref().map_or_else(String::new, |url| {
+            format!("webhook:\n  api_key: {API_KEY}\n  urls: [\"{url}\"]\n")
+        });
         format!(
             r#"port: {http}
 bind_addresses: ["127.0.0.1"]
@@ -212,7 +237,7 @@ rtc:
   stun_servers: ["127.0.0.1:3478"]
 keys:
   {API_KEY}: {API_SECRET}
-"#,
+{webhook}"#,
             http = self.http_port,
             udp = self.udp_port,
             tcp = self.rtc_tcp_port,

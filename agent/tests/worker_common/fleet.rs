@@ -11,8 +11,8 @@ use tests::pyclient::PyClient;
 
 use super::control::{ControlPlane, Reserved, SERVICE_TOKEN, Started};
 use super::proxy::AgentSocketProxy;
-use super::server::HookedServer;
 use super::{WorkerProcess, WorkerSpec};
+use tests::livekit::LiveKitServer;
 
 /// Fleet tests start many processes (servers, workers, Python clients) on a small machine:
 /// they take turns, so each one's timing is its own.
@@ -20,7 +20,7 @@ pub static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The deployment.
 pub struct Fleet {
-    pub server: HookedServer,
+    pub server: LiveKitServer,
     pub control: ControlPlane,
     pub proxy: Option<AgentSocketProxy>,
     pub dir: tempfile::TempDir,
@@ -56,10 +56,10 @@ impl Fleet {
     ) -> Result<Self> {
         super::init_tracing();
         let reserved = Reserved::bind().await?;
-        let server = HookedServer::start(&reserved.webhook_url()).await?;
+        let server = LiveKitServer::with_webhook(&reserved.webhook_url()).await?;
         let control = ControlPlane::start(reserved, &server.ws_url(), agent_name).await?;
         let proxy = if with_proxy {
-            Some(AgentSocketProxy::start(server.http_port).await?)
+            Some(AgentSocketProxy::start(server.http_port()).await?)
         } else {
             None
         };

@@ -6,7 +6,6 @@
 pub mod control;
 pub mod fleet;
 pub mod proxy;
-pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
