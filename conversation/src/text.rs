@@ -13,19 +13,53 @@ pub enum Completeness {
 }
 
 /// Judges whether `text` reads as a finished utterance.
+///
+/// Two classes of trailing words: words that never end an English sentence (conjunctions,
+/// articles, "my", fillers) leave it open even before a full stop, which the recognizer may
+/// have put there; words that often end one ("is", "was", "that", "for", "on", "like", ...
+/// in "That's where it is.", "for a while.", "what it looks like.") leave it open only
+/// without a full stop, and close it with one after a clause of three words or more. "so"
+/// closes a sentence only after a verb of opinion ("I think so.").
 pub fn completeness(text: &str) -> Completeness {
     let trimmed = text.trim_end();
-    let Some(last) = trimmed.split_whitespace().next_back() else {
+    let words: Vec<String> = trimmed
+        .split_whitespace()
+        .map(normalize)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let Some(word) = words.last() else {
         return Completeness::Neutral;
     };
-    let word = normalize(last);
-    if TRAILING_INCOMPLETE.contains(&word.as_str()) || FILLERS.contains(&word.as_str()) {
+    if NEVER_LAST.contains(&word.as_str()) {
         return Completeness::Incomplete;
     }
-    match trimmed.chars().next_back() {
-        Some(',' | ';' | ':' | '-') => Completeness::Incomplete,
-        Some('.' | '?' | '!') => Completeness::Complete,
-        _ => Completeness::Neutral,
+    let stopped = match trimmed.chars().next_back() {
+        Some(',' | ';' | ':' | '-') => return Completeness::Incomplete,
+        Some('.' | '?' | '!') => true,
+        _ => false,
+    };
+    if word == "so" {
+        let after_opinion = words
+            .len()
+            .checked_sub(2)
+            .is_some_and(|i| SO_AFTER.contains(&words[i].as_str()));
+        return if stopped && after_opinion {
+            Completeness::Complete
+        } else {
+            Completeness::Incomplete
+        };
+    }
+    if OPEN_UNLESS_STOPPED.contains(&word.as_str()) {
+        return if stopped && words.len() >= 3 {
+            Completeness::Complete
+        } else {
+            Completeness::Incomplete
+        };
+    }
+    if stopped {
+        Completeness::Complete
+    } else {
+        Completeness::Neutral
     }
 }
 
@@ -164,10 +198,21 @@ const BACKCHANNELS: &[&str] = &[
 
 const FILLERS: &[&str] = &["um", "uh", "er", "erm", "ah", "uhm", "umm", "hm", "like"];
 
-const TRAILING_INCOMPLETE: &[&str] = &[
-    "and", "so", "but", "because", "or", "then", "the", "a", "an", "to", "of", "with", "which",
-    "that", "if", "when", "while", "although", "though", "since", "for", "in", "on", "my", "i",
-    "we", "is", "was", "also", "like",
+/// Words that never end a sentence: more is coming, whatever the punctuation.
+const NEVER_LAST: &[&str] = &[
+    "and", "but", "or", "because", "the", "a", "an", "my", "our", "i", "we", "although", "um",
+    "uh", "er", "erm", "ah", "uhm", "umm", "hm",
+];
+
+/// Words that often end a sentence: open without a full stop, closed with one.
+const OPEN_UNLESS_STOPPED: &[&str] = &[
+    "then", "to", "of", "with", "which", "that", "if", "when", "while", "though", "since", "for",
+    "in", "on", "is", "was", "also", "like", "about", "at",
+];
+
+/// The words after which "so" ends a sentence ("I think so.").
+const SO_AFTER: &[&str] = &[
+    "think", "hope", "guess", "believe", "suppose", "said", "not", "so", "do", "did", "be",
 ];
 
 fn is_emoji(c: char) -> bool {

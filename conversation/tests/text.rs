@@ -22,6 +22,34 @@ fn trailing_conjunctions_fillers_and_commas_are_incomplete() {
     assert_eq!(completeness(""), Completeness::Neutral);
 }
 
+/// Real sentence endings, as a recognizer with punctuation writes them.
+#[test]
+fn sentences_ending_in_common_words_are_complete_with_a_full_stop() {
+    for t in [
+        "That's where the bottleneck really is.",
+        "I stayed on that team for a while.",
+        "It's the part of the job I'm most proud of.",
+        "That is what the dashboard looked like.",
+        "Nobody knew what the problem was.",
+        "I think so.",
+        "I hope so!",
+        "It was the service we relied on.",
+    ] {
+        assert_eq!(completeness(t), Completeness::Complete, "{t}");
+    }
+    for t in [
+        "I moved the jobs to the queue and.",
+        "The latency dropped so.",
+        "We picked the.",
+        "The bottleneck is",
+        "I worked there for",
+        "Um.",
+        "It is.",
+    ] {
+        assert_eq!(completeness(t), Completeness::Incomplete, "{t}");
+    }
+}
+
 #[test]
 fn endpoint_delays_grow_with_doubt_and_thinking() {
     let c = EndpointConfig::default();
