@@ -135,11 +135,18 @@ pub fn strip_markdown(text: &str) -> String {
     collapsed.join(" ")
 }
 
-/// Splits a token stream into sentence chunks of at least `min_chars` characters.
+/// Words a first clause needs before a comma, semicolon or colon ends the first chunk.
+const FIRST_CLAUSE_WORDS: usize = 4;
+
+/// Splits a token stream into chunks for the TTS. The first chunk is sent as early as
+/// possible: at the first sentence end, or at the first clause boundary (`,` `;` `:`)
+/// after [`FIRST_CLAUSE_WORDS`] words, so the first audio does not wait for a long
+/// sentence. Later chunks are sentences of at least `min_chars` characters.
 #[derive(Debug, Default)]
 pub struct SentenceChunker {
     buf: String,
     min_chars: usize,
+    emitted: usize,
 }
 
 impl SentenceChunker {
@@ -147,6 +154,7 @@ impl SentenceChunker {
         SentenceChunker {
             buf: String::new(),
             min_chars,
+            emitted: 0,
         }
     }
 
@@ -155,14 +163,23 @@ impl SentenceChunker {
         self.buf.push_str(token);
     }
 
-    /// The next complete sentence chunk, stripped, if one is ready.
+    /// The next complete chunk, stripped, if one is ready.
     pub fn next_sentence(&mut self) -> Option<String> {
+        let first = self.emitted == 0;
         let mut prev: Option<char> = None;
         let mut cut = None;
         for (i, c) in self.buf.char_indices() {
-            let ends =
-                matches!(prev, Some('.' | '!' | '?' | ';')) && c.is_whitespace() || c == '\n';
-            if ends && self.buf[..i].trim().chars().count() >= self.min_chars {
+            let gap = c.is_whitespace();
+            let ends = matches!(prev, Some('.' | '!' | '?' | ';')) && gap || c == '\n';
+            let clause = first && matches!(prev, Some(',' | ';' | ':')) && gap;
+            let head = self.buf[..i].trim();
+            let long_enough = if first {
+                (ends && !head.is_empty())
+                    || (clause && head.split_whitespace().count() >= FIRST_CLAUSE_WORDS)
+            } else {
+                ends && head.chars().count() >= self.min_chars
+            };
+            if long_enough {
                 cut = Some(i);
                 break;
             }
@@ -175,6 +192,7 @@ impl SentenceChunker {
         if s.is_empty() {
             self.next_sentence()
         } else {
+            self.emitted += 1;
             Some(s)
         }
     }

@@ -101,9 +101,37 @@ fn sentences_are_chunked_from_a_token_stream() {
     assert_eq!(
         out,
         [
-            "Hi. This is a longer sentence.",
+            "Hi.",
+            "This is a longer sentence.",
             "And a second one here!",
             "Tail"
+        ]
+    );
+}
+
+#[test]
+fn the_first_chunk_ends_at_the_first_clause() {
+    let mut c = SentenceChunker::new(20);
+    let mut out = Vec::new();
+    for tok in [
+        "Thanks, ",
+        "that makes sense, so ",
+        "let's talk about Rust, ",
+        "and how you used it. ",
+        "Next, the database.",
+    ] {
+        c.push(tok);
+        while let Some(s) = c.next_sentence() {
+            out.push(s);
+        }
+    }
+    out.extend(c.finish());
+    assert_eq!(
+        out,
+        [
+            "Thanks, that makes sense,",
+            "so let's talk about Rust, and how you used it.",
+            "Next, the database."
         ]
     );
 }
