@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 
 /// An e-mail address as stored: trimmed and lowercased, checked for a plausible shape (one
 /// `@`, a local part of 1 to 64 characters without spaces or control characters, a domain of
@@ -142,7 +142,7 @@ pub async fn credentials(db: &Db, login: &str) -> Result<Option<(User, String)>,
     .map_err(|e| ApiError::Internal(e.into()))?;
     match row {
         Some(row) => {
-            let hash: String = row.try_get("hashed_password").map_err(internal)?;
+            let hash: String = row.try_get("hashed_password")?;
             Ok(Some((from_row(&row)?, hash)))
         }
         None => Ok(None),
@@ -151,13 +151,13 @@ pub async fn credentials(db: &Db, login: &str) -> Result<Option<(User, String)>,
 
 fn from_row(row: &AnyRow) -> Result<User, ApiError> {
     Ok(User {
-        id: row.try_get("id").map_err(internal)?,
-        email: row.try_get("email").map_err(internal)?,
-        username: row.try_get("username").map_err(internal)?,
-        full_name: row.try_get("full_name").map_err(internal)?,
-        is_active: row.try_get::<i64, _>("is_active").map_err(internal)? != 0,
-        is_superuser: row.try_get::<i64, _>("is_superuser").map_err(internal)? != 0,
-        created_at: row.try_get("created_at").map_err(internal)?,
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        username: row.try_get("username")?,
+        full_name: row.try_get("full_name")?,
+        is_active: row.try_get::<i64, _>("is_active")? != 0,
+        is_superuser: row.try_get::<i64, _>("is_superuser")? != 0,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -177,8 +177,7 @@ pub async fn update(
     .bind(crate::time::now_rfc3339())
     .bind(id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     by_id(db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("user not found".to_owned()))

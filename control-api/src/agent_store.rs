@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 
 /// Most events one interview keeps.
 pub const MAX_ITEMS: usize = 5000;
@@ -33,11 +33,9 @@ pub async fn owner(db: &Db, id: &str) -> Result<String, ApiError> {
     sqlx::query("SELECT user_id FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .map(|row| row.try_get::<String, _>("user_id"))
-        .transpose()
-        .map_err(internal)?
+        .transpose()?
         .ok_or_else(crate::interviews::not_found)
 }
 
@@ -52,13 +50,12 @@ pub async fn append(
 ) -> Result<usize, ApiError> {
     let column = log.column();
     let now = crate::time::now_rfc3339();
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     let touched = sqlx::query("UPDATE interviews SET updated_at = $1 WHERE id = $2")
         .bind(&now)
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if touched.rows_affected() == 0 {
         return Err(crate::interviews::not_found());
     }
@@ -67,9 +64,8 @@ pub async fn append(
     ))
     .bind(id)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(internal)?;
-    let text: String = row.try_get("log").map_err(internal)?;
+    .await?;
+    let text: String = row.try_get("log")?;
     let mut items: Vec<Value> =
         serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))?;
     if items.len() >= MAX_ITEMS {
@@ -86,9 +82,8 @@ pub async fn append(
     .bind(phase)
     .bind(id)
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     Ok(items.len())
 }
 
@@ -114,8 +109,7 @@ pub async fn set_report(
     .bind(crate::time::now_rfc3339())
     .bind(id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(crate::interviews::not_found());
     }
@@ -127,10 +121,9 @@ pub async fn events(db: &Db, id: &str) -> Result<Value, ApiError> {
     let row = sqlx::query("SELECT events FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(crate::interviews::not_found)?;
-    let text: String = row.try_get("events").map_err(internal)?;
+    let text: String = row.try_get("events")?;
     serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))
 }
 
@@ -139,15 +132,9 @@ pub async fn by_room(db: &Db, room: &str) -> Result<Option<(String, String)>, Ap
     let row = sqlx::query("SELECT id, status FROM interviews WHERE room_name = $1")
         .bind(room)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?;
-    row.map(|row| {
-        Ok((
-            row.try_get("id").map_err(internal)?,
-            row.try_get("status").map_err(internal)?,
-        ))
-    })
-    .transpose()
+        .await?;
+    row.map(|row| Ok((row.try_get("id")?, row.try_get("status")?)))
+        .transpose()
 }
 
 /// Counts one more agent dispatch for interview `id`.
@@ -155,7 +142,6 @@ pub async fn count_dispatch(db: &Db, id: &str) -> Result<(), ApiError> {
     sqlx::query("UPDATE interviews SET dispatch_count = dispatch_count + 1 WHERE id = $1")
         .bind(id)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 
 /// An API key as listed (never the secret).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -59,19 +59,17 @@ pub async fn create(
     name: &str,
     limit: u32,
 ) -> Result<CreatedApiKey, ApiError> {
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
         .bind(user_id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let active: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM api_keys WHERE user_id = $1 AND is_active = 1")
             .bind(user_id)
             .fetch_one(&mut *tx)
             .await
-            .and_then(|row| row.try_get("n"))
-            .map_err(internal)?;
+            .and_then(|row| row.try_get("n"))?;
     if active >= i64::from(limit) {
         return Err(ApiError::BadRequest(format!(
             "maximum number of API keys reached ({limit} active)"
@@ -96,9 +94,8 @@ pub async fn create(
     .bind(hash_secret(&secret))
     .bind(&now)
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     Ok(CreatedApiKey {
         key: ApiKey {
             id,
@@ -120,8 +117,7 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<ApiKey>, ApiError> {
     ))
     .bind(user_id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -131,8 +127,7 @@ pub async fn deactivate(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError
         .bind(id)
         .bind(user_id)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     if done.rows_affected() == 0 {
         return Err(ApiError::NotFound("API key not found".to_owned()));
     }
@@ -145,12 +140,11 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<(String, String), Api
     let row = sqlx::query("SELECT id, user_id, is_active FROM api_keys WHERE secret_hash = $1")
         .bind(hash_secret(secret))
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| ApiError::Unauthorized("invalid API key".to_owned()))?;
-    let id: String = row.try_get("id").map_err(internal)?;
-    let user_id: String = row.try_get("user_id").map_err(internal)?;
-    if row.try_get::<i64, _>("is_active").map_err(internal)? == 0 {
+    let id: String = row.try_get("id")?;
+    let user_id: String = row.try_get("user_id")?;
+    if row.try_get::<i64, _>("is_active")? == 0 {
         return Err(ApiError::Unauthorized("API key is deactivated".to_owned()));
     }
     sqlx::query(
@@ -159,19 +153,18 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<(String, String), Api
     .bind(crate::time::now_rfc3339())
     .bind(&id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok((user_id, id))
 }
 
 fn from_row(row: &AnyRow) -> Result<ApiKey, ApiError> {
     Ok(ApiKey {
-        id: row.try_get("id").map_err(internal)?,
-        name: row.try_get("name").map_err(internal)?,
-        key: row.try_get("public_key").map_err(internal)?,
-        is_active: row.try_get::<i64, _>("is_active").map_err(internal)? != 0,
-        usage_count: row.try_get("usage_count").map_err(internal)?,
-        created_at: row.try_get("created_at").map_err(internal)?,
-        last_used_at: row.try_get("last_used_at").map_err(internal)?,
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        key: row.try_get("public_key")?,
+        is_active: row.try_get::<i64, _>("is_active")? != 0,
+        usage_count: row.try_get("usage_count")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
     })
 }

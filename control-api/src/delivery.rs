@@ -12,7 +12,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 
 /// Most timeline points one interview keeps: six hours at one per second.
 pub const MAX_POINTS: i64 = 6 * 3600;
@@ -149,17 +149,15 @@ async fn session_row(
             .bind(id)
             .bind(session)
             .fetch_optional(&mut **tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     if known.is_some() {
         return Ok(());
     }
     let row = sqlx::query("SELECT COUNT(*) AS n FROM delivery_sessions WHERE interview_id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
-        .await
-        .map_err(internal)?;
-    let n: i64 = row.try_get("n").map_err(internal)?;
+        .await?;
+    let n: i64 = row.try_get("n")?;
     if n >= MAX_SESSIONS {
         return Err(ApiError::BadRequest(format!(
             "the interview already has delivery from {MAX_SESSIONS} sessions"
@@ -175,8 +173,7 @@ async fn session_row(
     .bind(n + 1)
     .bind(&now)
     .execute(&mut **tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -191,8 +188,7 @@ async fn lock_interview(
         .bind(&now)
         .bind(id)
         .execute(&mut **tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if touched.rows_affected() == 0 {
         return Err(crate::interviews::not_found());
     }
@@ -210,15 +206,14 @@ pub async fn append(db: &Db, id: &str, batch: &TimelineBatch) -> Result<i64, Api
     for p in &batch.points {
         check_point(p)?;
     }
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     lock_interview(&mut tx, id).await?;
     session_row(&mut tx, id, &batch.session).await?;
     let row = sqlx::query("SELECT COUNT(*) AS n FROM delivery_points WHERE interview_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(internal)?;
-    let held: i64 = row.try_get("n").map_err(internal)?;
+        .await?;
+    let held: i64 = row.try_get("n")?;
     if held + batch.points.len() as i64 > MAX_POINTS {
         return Err(ApiError::BadRequest(format!(
             "the interview's timeline is full ({MAX_POINTS} points)"
@@ -236,11 +231,10 @@ pub async fn append(db: &Db, id: &str, batch: &TimelineBatch) -> Result<i64, Api
         .bind(i64::from(p.second))
         .bind(json)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
         added += done.rows_affected() as i64;
     }
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(held + added)
 }
 
@@ -276,7 +270,7 @@ pub async fn set_summary(db: &Db, id: &str, summary: &DeliverySummary) -> Result
         ));
     }
     let json = serde_json::to_string(summary).map_err(|e| ApiError::Internal(e.into()))?;
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     lock_interview(&mut tx, id).await?;
     session_row(&mut tx, id, &summary.session).await?;
     sqlx::query(
@@ -287,9 +281,8 @@ pub async fn set_summary(db: &Db, id: &str, summary: &DeliverySummary) -> Result
     .bind(id)
     .bind(&summary.session)
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -300,14 +293,13 @@ pub async fn timeline(db: &Db, id: &str) -> Result<Timeline, ApiError> {
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut sessions = Vec::with_capacity(rows.len());
     for row in &rows {
-        let summary: Option<String> = row.try_get("summary").map_err(internal)?;
+        let summary: Option<String> = row.try_get("summary")?;
         sessions.push(TimelineSession {
-            session: row.try_get("seq").map_err(internal)?,
-            id: row.try_get("session").map_err(internal)?,
+            session: row.try_get("seq")?,
+            id: row.try_get("session")?,
             points: 0,
             summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
         });
@@ -317,12 +309,11 @@ pub async fn timeline(db: &Db, id: &str) -> Result<Timeline, ApiError> {
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut by_session: Vec<Vec<DeliveryPoint>> = vec![Vec::new(); sessions.len()];
     for row in &rows {
-        let session: String = row.try_get("session").map_err(internal)?;
-        let point: String = row.try_get("point").map_err(internal)?;
+        let session: String = row.try_get("session")?;
+        let point: String = row.try_get("point")?;
         let Some(i) = sessions.iter().position(|s| s.id == session) else {
             continue;
         };
@@ -361,11 +352,10 @@ pub async fn coaching(db: &Db, id: &str) -> Result<Option<Coaching>, ApiError> {
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut summaries = Vec::with_capacity(rows.len());
     for row in &rows {
-        let text: String = row.try_get("summary").map_err(internal)?;
+        let text: String = row.try_get("summary")?;
         if let Ok(s) = serde_json::from_str::<DeliverySummary>(&text) {
             summaries.push(s);
         }

@@ -131,3 +131,10 @@ impl IntoResponse for ApiError {
 pub fn internal(err: sqlx::Error) -> ApiError {
     ApiError::Internal(err.into())
 }
+
+/// `?` on a query: a database failure is a 500 with its cause logged.
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        internal(err)
+    }
+}

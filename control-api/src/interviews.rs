@@ -248,7 +248,7 @@ pub async fn insert(
     input: &InterviewCreate,
 ) -> Result<Interview, ApiError> {
     let minutes = input.validate()?;
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     let mut role_name = None;
     for (table, label, id) in [
         ("roles", "name", &input.role_id),
@@ -261,8 +261,7 @@ pub async fn insert(
             .bind(id)
             .bind(user_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
             let Some(row) = found else {
                 return Err(ApiError::NotFound(format!(
                     "{} not found",
@@ -270,7 +269,7 @@ pub async fn insert(
                 )));
             };
             if table == "roles" {
-                role_name = Some(row.try_get::<String, _>("label").map_err(internal)?);
+                role_name = Some(row.try_get::<String, _>("label")?);
             }
         }
     }
@@ -313,18 +312,14 @@ pub async fn insert(
     .bind(&room)
     .bind(&now)
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     by_id(db, user_id, &id).await?.ok_or_else(not_found)
 }
 
 /// The user's interview `id`, if it exists and is theirs.
 pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Interview>, ApiError> {
-    let row = db
-        .owned_row("interviews", COLUMNS, user_id, id)
-        .await
-        .map_err(internal)?;
+    let row = db.owned_row("interviews", COLUMNS, user_id, id).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -348,8 +343,7 @@ pub async fn list(db: &Db, user_id: &str, f: &InterviewFilter) -> Result<Vec<Int
     .bind(limit)
     .bind(skip)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -383,8 +377,7 @@ pub async fn update(
     .bind(id)
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(not_found());
     }
@@ -393,11 +386,7 @@ pub async fn update(
 
 /// Deletes the user's interview; 404 if it is not theirs.
 pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
-    if db
-        .delete_owned("interviews", user_id, id)
-        .await
-        .map_err(internal)?
-    {
+    if db.delete_owned("interviews", user_id, id).await? {
         Ok(())
     } else {
         Err(not_found())
@@ -418,8 +407,7 @@ pub async fn claim_start(db: &Db, user_id: &str, id: &str) -> Result<bool, ApiEr
     .bind(id)
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -432,8 +420,7 @@ pub async fn release_start(db: &Db, user_id: &str, id: &str) -> Result<(), ApiEr
     .bind(id)
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -448,8 +435,7 @@ pub async fn mark_completed(db: &Db, user_id: &str, id: &str) -> Result<(), ApiE
     .bind(id)
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -465,8 +451,7 @@ pub async fn mark_ended(db: &Db, id: &str, status: &str) -> Result<bool, ApiErro
     .bind(&now)
     .bind(id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -474,10 +459,9 @@ pub async fn mark_ended(db: &Db, id: &str, status: &str) -> Result<bool, ApiErro
 pub async fn report(db: &Db, user_id: &str, id: &str) -> Result<serde_json::Value, ApiError> {
     let row = db
         .owned_row("interviews", "report", user_id, id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(not_found)?;
-    let report: Option<String> = row.try_get("report").map_err(internal)?;
+    let report: Option<String> = row.try_get("report")?;
     report
         .as_deref()
         .map(|s| serde_json::from_str(s).map_err(|e| ApiError::Internal(e.into())))

@@ -124,8 +124,7 @@ pub async fn create(
     .bind(i64::try_from(expires_at).unwrap_or(i64::MAX))
     .bind(&created_at)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let path = format!("/i/{token}");
     Ok(CreatedInvite {
         id,
@@ -149,12 +148,11 @@ pub async fn find(db: &Db, token: &str) -> Result<Lookup, ApiError> {
     )
     .bind(hash_secret(token))
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let Some(row) = row else {
         return Ok(Lookup::Unknown);
     };
-    let invite = from_row(&row).map_err(internal)?;
+    let invite = from_row(&row)?;
     if invite.expires_at <= crate::time::unix_now() {
         return Ok(Lookup::Expired);
     }
@@ -162,8 +160,7 @@ pub async fn find(db: &Db, token: &str) -> Result<Lookup, ApiError> {
         .bind(crate::time::now_rfc3339())
         .bind(&invite.id)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(Lookup::Valid(invite))
 }
 
@@ -175,8 +172,7 @@ pub async fn consent(db: &Db, invite: &str, version: &str) -> Result<String, Api
         .bind(version)
         .bind(invite)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(now)
 }
 
@@ -190,8 +186,7 @@ pub async fn joined(db: &Db, invite: &str) -> Result<i64, ApiError> {
     .bind(&now)
     .bind(invite)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     sqlx::query("SELECT join_count FROM interview_invites WHERE id = $1")
         .bind(invite)
         .fetch_one(db.pool())

@@ -180,8 +180,7 @@ pub async fn insert(db: &Db, user_id: &str, input: &RoleInput) -> Result<Role, A
     .bind(json(&input.rubric)?)
     .bind(&now)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     by_id(db, user_id, &id).await?.ok_or_else(not_found)
 }
 
@@ -210,8 +209,7 @@ pub async fn replace(
     .bind(id)
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(not_found());
     }
@@ -220,10 +218,7 @@ pub async fn replace(
 
 /// The user's role `id`, if it exists and is theirs.
 pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Role>, ApiError> {
-    let row = db
-        .owned_row("roles", COLUMNS, user_id, id)
-        .await
-        .map_err(internal)?;
+    let row = db.owned_row("roles", COLUMNS, user_id, id).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -241,18 +236,13 @@ pub async fn list(db: &Db, user_id: &str, filter: &RoleFilter) -> Result<Vec<Rol
     .bind(&filter.specialization)
     .bind(&filter.experience_level)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
 /// Deletes the user's role `id`; 404 if it is not theirs.
 pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
-    if db
-        .delete_owned("roles", user_id, id)
-        .await
-        .map_err(internal)?
-    {
+    if db.delete_owned("roles", user_id, id).await? {
         Ok(())
     } else {
         Err(not_found())
@@ -266,9 +256,9 @@ fn from_row(row: &AnyRow) -> Result<Role, ApiError> {
     Ok(Role {
         id: parse("id")?,
         name: parse("name")?,
-        description: row.try_get("description").map_err(internal)?,
+        description: row.try_get("description")?,
         category: parse("category")?,
-        specialization: row.try_get("specialization").map_err(internal)?,
+        specialization: row.try_get("specialization")?,
         experience_level: parse("experience_level")?,
         required_skills: serde_json::from_str(&parse("required_skills")?).map_err(decode)?,
         interview_structure: serde_json::from_str(&parse("interview_structure")?)

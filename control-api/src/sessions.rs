@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 
 /// A fresh opaque refresh token (256 random bits as hex); only its hash is stored.
 pub fn new_refresh_token() -> String {
@@ -49,8 +49,7 @@ pub async fn store_refresh(
     .bind(secs(expires_at))
     .bind(crate::time::now_rfc3339())
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -68,20 +67,18 @@ pub async fn consume_refresh(
     .bind(&token_hash)
     .bind(secs(now))
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let row = sqlx::query(
         "SELECT user_id, COALESCE(family_id, token_hash) AS family FROM refresh_tokens WHERE token_hash = $1",
     )
     .bind(&token_hash)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let user_id: String = row.try_get("user_id").map_err(internal)?;
-    let family: String = row.try_get("family").map_err(internal)?;
+    let user_id: String = row.try_get("user_id")?;
+    let family: String = row.try_get("family")?;
     if done.rows_affected() == 1 {
         return Ok(Some((user_id, family)));
     }
@@ -89,8 +86,7 @@ pub async fn consume_refresh(
     sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = $1")
         .bind(&family)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     tracing::warn!("a rotated refresh token was presented again; its family is revoked");
     Ok(None)
 }
@@ -101,13 +97,11 @@ pub async fn revoke(db: &Db, user_id: &str, jti: &str, access_exp: u64) -> Resul
         .bind(jti)
         .bind(secs(access_exp))
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1")
         .bind(user_id)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(())
 }
 
@@ -116,8 +110,7 @@ pub async fn is_revoked(db: &Db, jti: &str) -> Result<bool, ApiError> {
     let row = sqlx::query("SELECT jti FROM revoked_access_tokens WHERE jti = $1")
         .bind(jti)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(row.is_some())
 }
 

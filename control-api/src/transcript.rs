@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 
 /// Most turns one interview keeps.
 pub const MAX_TURNS: i64 = 5000;
@@ -88,7 +88,7 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
     }
     let bytes = i64::try_from(turn.text.len() + turn.code.map_or(0, str::len)).unwrap_or(i64::MAX);
     let now = crate::time::now_rfc3339();
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
         "UPDATE interviews SET turn_count = turn_count + 1, \
          transcript_bytes = transcript_bytes + $1, updated_at = $2 \
@@ -100,14 +100,12 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
     .bind(MAX_TURNS)
     .bind(MAX_BYTES)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     let Some(row) = claimed else {
         let exists = sqlx::query("SELECT turn_count FROM interviews WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
         return Err(match exists {
             None => crate::interviews::not_found(),
             Some(_) => ApiError::BadRequest(format!(
@@ -115,7 +113,7 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
             )),
         });
     };
-    let seq: i64 = row.try_get("turn_count").map_err(internal)?;
+    let seq: i64 = row.try_get("turn_count")?;
     sqlx::query(
         "INSERT INTO transcript_turns (interview_id, seq, role, text, code, language, bytes, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -129,9 +127,8 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
     .bind(bytes)
     .bind(&now)
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     Ok(seq)
 }
 
@@ -143,17 +140,16 @@ pub async fn list(db: &Db, id: &str) -> Result<Vec<TranscriptTurn>, ApiError> {
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter()
         .map(|row| {
             Ok(TranscriptTurn {
-                turn: row.try_get("seq").map_err(internal)?,
-                role: row.try_get("role").map_err(internal)?,
-                text: row.try_get("text").map_err(internal)?,
-                code: row.try_get("code").map_err(internal)?,
-                language: row.try_get("language").map_err(internal)?,
-                at: row.try_get("at").map_err(internal)?,
+                turn: row.try_get("seq")?,
+                role: row.try_get("role")?,
+                text: row.try_get("text")?,
+                code: row.try_get("code")?,
+                language: row.try_get("language")?,
+                at: row.try_get("at")?,
             })
         })
         .collect()

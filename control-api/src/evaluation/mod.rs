@@ -27,7 +27,7 @@ use sqlx::Row;
 
 use crate::AppState;
 use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::error::ApiError;
 use crate::transcript::TranscriptTurn;
 use rubric::FrozenRubric;
 
@@ -224,16 +224,12 @@ pub async fn freeze_rubric(db: &Db, owner: &str, id: &str) -> Result<FrozenRubri
         .bind(id)
         .bind(owner)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(crate::interviews::not_found)?;
-    if let Some(text) = row
-        .try_get::<Option<String>, _>("rubric")
-        .map_err(internal)?
-    {
+    if let Some(text) = row.try_get::<Option<String>, _>("rubric")? {
         return serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()));
     }
-    let role_id: Option<String> = row.try_get("role_id").map_err(internal)?;
+    let role_id: Option<String> = row.try_get("role_id")?;
     let role = match role_id {
         Some(role_id) => crate::roles::by_id(db, owner, &role_id).await?,
         None => None,
@@ -245,14 +241,12 @@ pub async fn freeze_rubric(db: &Db, owner: &str, id: &str) -> Result<FrozenRubri
         .bind(text)
         .bind(id)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     let text: String = sqlx::query("SELECT rubric FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_one(db.pool())
         .await
-        .and_then(|r| r.try_get("rubric"))
-        .map_err(internal)?;
+        .and_then(|r| r.try_get("rubric"))?;
     serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))
 }
 
@@ -319,8 +313,7 @@ pub async fn enqueue(state: &AppState, owner: &str, id: &str) -> Result<(), ApiE
     .bind(&rubric.version)
     .bind(&now)
     .execute(state.db().pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     if inserted.rows_affected() == 1 {
         let state = state.clone();
         let id = id.to_owned();
@@ -382,8 +375,7 @@ async fn attempt_once(
     .bind(behavioral)
     .bind(id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -410,8 +402,7 @@ async fn finish(
     .bind(crate::time::now_rfc3339())
     .bind(id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -482,12 +473,11 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Evaluation>, ApiError> {
     )
     .bind(id)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     else {
         return Ok(None);
     };
-    let report: Option<String> = row.try_get("report").map_err(internal)?;
+    let report: Option<String> = row.try_get("report")?;
     let mut report: Option<Report> = report
         .map(|r| serde_json::from_str(&r))
         .transpose()
@@ -502,17 +492,17 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Evaluation>, ApiError> {
         }
     }
     Ok(Some(Evaluation {
-        status: row.try_get("status").map_err(internal)?,
-        reason: row.try_get("reason").map_err(internal)?,
-        scorer: row.try_get("scorer").map_err(internal)?,
-        model: row.try_get("model").map_err(internal)?,
-        prompt_version: row.try_get("prompt_version").map_err(internal)?,
-        rubric_version: row.try_get("rubric_version").map_err(internal)?,
-        attempts: row.try_get("attempts").map_err(internal)?,
+        status: row.try_get("status")?,
+        reason: row.try_get("reason")?,
+        scorer: row.try_get("scorer")?,
+        model: row.try_get("model")?,
+        prompt_version: row.try_get("prompt_version")?,
+        rubric_version: row.try_get("rubric_version")?,
+        attempts: row.try_get("attempts")?,
         report,
         overrides,
-        created_at: row.try_get("created_at").map_err(internal)?,
-        updated_at: row.try_get("updated_at").map_err(internal)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     }))
 }
 
@@ -523,17 +513,16 @@ async fn overrides(db: &Db, id: &str) -> Result<Vec<Override>, ApiError> {
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(Override {
-                dimension: r.try_get("dimension").map_err(internal)?,
-                from_score: r.try_get("from_score").map_err(internal)?,
-                to_score: r.try_get("to_score").map_err(internal)?,
-                reason: r.try_get("reason").map_err(internal)?,
-                reviewer_id: r.try_get("reviewer_id").map_err(internal)?,
-                at: r.try_get("at").map_err(internal)?,
+                dimension: r.try_get("dimension")?,
+                from_score: r.try_get("from_score")?,
+                to_score: r.try_get("to_score")?,
+                reason: r.try_get("reason")?,
+                reviewer_id: r.try_get("reviewer_id")?,
+                at: r.try_get("at")?,
             })
         })
         .collect()
@@ -571,14 +560,13 @@ pub async fn add_override(
                 request.dimension
             ))
         })?;
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     let seq: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM evaluation_overrides WHERE interview_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await
-            .and_then(|r| r.try_get("n"))
-            .map_err(internal)?;
+            .and_then(|r| r.try_get("n"))?;
     sqlx::query(
         "INSERT INTO evaluation_overrides (interview_id, seq, dimension, from_score, to_score, reason, \
          reviewer_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -592,8 +580,7 @@ pub async fn add_override(
     .bind(reviewer)
     .bind(crate::time::now_rfc3339())
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     get(db, id).await?.ok_or_else(crate::interviews::not_found)
 }

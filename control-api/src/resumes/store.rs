@@ -64,8 +64,7 @@ pub async fn insert(
     .bind(&now)
     .bind(quota)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(ApiError::QuotaExceeded(format!(
             "resume storage quota of {quota} bytes reached: delete resumes you no longer need"
@@ -78,10 +77,7 @@ pub async fn insert(
 
 /// The caller's resume with this id.
 pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<Resume>, ApiError> {
-    let row = db
-        .owned_row("resumes", COLUMNS, user_id, id)
-        .await
-        .map_err(internal)?;
+    let row = db.owned_row("resumes", COLUMNS, user_id, id).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -95,8 +91,7 @@ pub async fn list(db: &Db, user_id: &str, skip: i64, limit: i64) -> Result<Vec<R
     .bind(limit)
     .bind(skip)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -105,8 +100,7 @@ pub async fn count(db: &Db, user_id: &str) -> Result<i64, ApiError> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM resumes WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     row.try_get::<i64, _>("n").map_err(internal)
 }
 
@@ -129,8 +123,7 @@ pub async fn update(
     .bind(id)
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Ok(None);
     }
@@ -148,29 +141,25 @@ pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<bool, ApiError> 
 pub async fn file(db: &Db, user_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, ApiError> {
     let row = db
         .owned_row("resumes", "filename, content", user_id, id)
-        .await
-        .map_err(internal)?;
+        .await?;
     match row {
-        Some(row) => Ok(Some((
-            row.try_get("filename").map_err(internal)?,
-            row.try_get("content").map_err(internal)?,
-        ))),
+        Some(row) => Ok(Some((row.try_get("filename")?, row.try_get("content")?))),
         None => Ok(None),
     }
 }
 
 fn from_row(row: &AnyRow) -> Result<Resume, ApiError> {
-    let parsed: String = row.try_get("parsed").map_err(internal)?;
+    let parsed: String = row.try_get("parsed")?;
     Ok(Resume {
-        id: row.try_get("id").map_err(internal)?,
-        user_id: row.try_get("user_id").map_err(internal)?,
-        filename: row.try_get("filename").map_err(internal)?,
-        content_type: row.try_get("content_type").map_err(internal)?,
-        size_bytes: row.try_get("size_bytes").map_err(internal)?,
-        sha256: row.try_get("sha256").map_err(internal)?,
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        filename: row.try_get("filename")?,
+        content_type: row.try_get("content_type")?,
+        size_bytes: row.try_get("size_bytes")?,
+        sha256: row.try_get("sha256")?,
         parsed: serde_json::from_str(&parsed).map_err(|e| ApiError::Internal(e.into()))?,
-        created_at: row.try_get("created_at").map_err(internal)?,
-        updated_at: row.try_get("updated_at").map_err(internal)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 

@@ -117,7 +117,9 @@ pub(crate) async fn deactivate(
     key_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Message>, ApiError> {
     principal.require_session()?;
-    let Path(key_id) = key_id.map_err(|_| ApiError::NotFound("API key not found".to_owned()))?;
+    let key_id = super::path_param(key_id, || {
+        ApiError::NotFound("API key not found".to_owned())
+    })?;
     api_keys::deactivate(state.db(), &principal.user.id, &key_id).await?;
     Ok(Json(Message {
         message: "API key deactivated successfully",

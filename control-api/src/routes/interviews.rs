@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
 }
 
 pub(crate) fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id).map_err(|_| interviews::not_found())
+    super::path_param(id, interviews::not_found)
 }
 
 /// Creates an interview (status `scheduled`; the room is opened by `start`).

@@ -196,9 +196,9 @@ async fn live(state: &AppState, token: &str) -> Result<(Invite, Interview, Strin
 }
 
 fn token_of(token: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    token
-        .map(|Path(t)| t)
-        .map_err(|_| ApiError::NotFound("This invite link is not valid.".to_owned()))
+    super::path_param(token, || {
+        ApiError::NotFound("This invite link is not valid.".to_owned())
+    })
 }
 
 /// Seconds left of a started interview.

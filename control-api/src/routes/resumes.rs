@@ -333,8 +333,7 @@ fn not_found() -> ApiError {
 }
 
 fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id)
-        .map_err(|e| ApiError::BadRequest(e.body_text()))
+    super::path_param(id, not_found)
 }
 
 fn check_filename(name: &str) -> Result<(), ApiError> {

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id).map_err(|_| roles::not_found())
+    super::path_param(id, roles::not_found)
 }
 
 /// Creates a role.
