@@ -128,6 +128,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::Unauthorized("not authenticated".to_owned()))?;
         let (user, token) = user_of(state, token).await?;
+        tracing::Span::current().record(
+            "principal",
+            tracing::field::display(format!("user:{}", user.id)),
+        );
         crate::principal::limited(parts, state, &user.id, &crate::principal::Via::Session)?;
         Ok(Self { user, token })
     }

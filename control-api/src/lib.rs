@@ -186,9 +186,27 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Every request's span: method, path, the request id (set by the outer layer) and, once
+/// authenticated, the principal (`user:<id>` or `key:<id>`), so each log line of a request
+/// names them.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+        principal = tracing::field::Empty,
+    )
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, then drains in-flight requests.

@@ -62,6 +62,10 @@ impl FromRequestParts<AppState> for Principal {
             if !user.is_active {
                 return Err(ApiError::BadRequest("inactive user".to_owned()));
             }
+            tracing::Span::current().record(
+                "principal",
+                tracing::field::display(format!("key:{key_id}")),
+            );
             let via = Via::ApiKey(key_id);
             limited(parts, state, &user.id, &via)?;
             return Ok(Self { user, via });
