@@ -68,8 +68,7 @@ async fn request_log_lines_carry_the_request_id_and_the_principal() {
     // The request's last line (its response) is written after authentication.
     let me_line = log
         .lines()
-        .filter(|l| l.contains(&format!("request_id={request_id}")))
-        .next_back()
+        .rfind(|l| l.contains(&format!("request_id={request_id}")))
         .unwrap_or_else(|| panic!("no line of the request {request_id}:\n{log}"));
     assert!(
         me_line.contains(&format!("principal=user:{user_id}")),
