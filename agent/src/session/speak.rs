@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use providers::ProviderError;
 use providers::tts::{PcmStream, Tts};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::transport::SAMPLE_RATE;
 
@@ -37,7 +38,8 @@ impl Speaker {
     pub fn spawn(tts: Arc<dyn Tts>) -> Self {
         let (commands, rx) = mpsc::unbounded_channel();
         let (tx, events) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(tts, rx, tx));
+        // The synthesis loop stays in the job's span; each sentence is a child span.
+        let task = tokio::spawn(run(tts, rx, tx).in_current_span());
         Self {
             commands,
             events,
@@ -77,7 +79,14 @@ async fn run(
             }
             continue;
         };
-        let synthesis = synthesize(tts.as_ref(), speech, &text, &events);
+        let span = tracing::info_span!(
+            "tts",
+            speech,
+            chars = text.len(),
+            first_audio_ms = tracing::field::Empty,
+            total_ms = tracing::field::Empty
+        );
+        let synthesis = synthesize(tts.as_ref(), speech, &text, &events).instrument(span);
         tokio::pin!(synthesis);
         loop {
             tokio::select! {
@@ -101,6 +110,7 @@ async fn synthesize(
     text: &str,
     events: &mpsc::UnboundedSender<Voiced>,
 ) {
+    let started = tokio::time::Instant::now();
     let mut stream: PcmStream = match tts.synthesize(text).await {
         Ok(s) => s,
         Err(e) => {
@@ -109,8 +119,13 @@ async fn synthesize(
             return;
         }
     };
+    let mut first = true;
     let mut resampler: Option<Linear> = None;
     while let Some(chunk) = stream.next().await {
+        if first {
+            first = false;
+            tracing::Span::current().record("first_audio_ms", started.elapsed().as_millis() as u64);
+        }
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) => {
@@ -125,6 +140,9 @@ async fn synthesize(
             return;
         }
     }
+    let total = started.elapsed().as_millis() as u64;
+    tracing::Span::current().record("total_ms", total);
+    tracing::debug!(total_ms = total, "sentence synthesized");
     let _ = events.send(Voiced::Done { speech });
 }
 

@@ -7,6 +7,7 @@ use conversation::{Message, RequestId, Role};
 use futures_util::StreamExt;
 use providers::llm::{ChatMessage, Llm};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// What an LLM request produced.
 #[derive(Debug)]
@@ -50,33 +51,53 @@ impl Thinker {
         }
         let llm = self.llm.clone();
         let tx = self.tx.clone();
-        let task = tokio::spawn(async move {
-            let mut stream = match llm.reply(&messages).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, request, "LLM request failed");
-                    let _ = tx.send(Thought::Failed { request });
-                    return;
-                }
-            };
-            while let Some(delta) = stream.next().await {
-                let event = match delta {
-                    Ok(d) => Thought::Token {
-                        request,
-                        token: d.text,
-                    },
+        // A child of the job's span: its latency to the first token and to the end.
+        let span = tracing::info_span!(
+            "llm",
+            request,
+            first_token_ms = tracing::field::Empty,
+            total_ms = tracing::field::Empty
+        );
+        let started = tokio::time::Instant::now();
+        let task = tokio::spawn(
+            async move {
+                let mut first = true;
+                let mut stream = match llm.reply(&messages).await {
+                    Ok(s) => s,
                     Err(e) => {
-                        tracing::warn!(error = %e, request, "LLM stream broke");
+                        tracing::warn!(error = %e, request, "LLM request failed");
                         let _ = tx.send(Thought::Failed { request });
                         return;
                     }
                 };
-                if tx.send(event).is_err() {
-                    return;
+                while let Some(delta) = stream.next().await {
+                    if first {
+                        first = false;
+                        tracing::Span::current()
+                            .record("first_token_ms", started.elapsed().as_millis() as u64);
+                    }
+                    let event = match delta {
+                        Ok(d) => Thought::Token {
+                            request,
+                            token: d.text,
+                        },
+                        Err(e) => {
+                            tracing::warn!(error = %e, request, "LLM stream broke");
+                            let _ = tx.send(Thought::Failed { request });
+                            return;
+                        }
+                    };
+                    if tx.send(event).is_err() {
+                        return;
+                    }
                 }
+                let total = started.elapsed().as_millis() as u64;
+                tracing::Span::current().record("total_ms", total);
+                tracing::debug!(total_ms = total, "LLM reply done");
+                let _ = tx.send(Thought::Done { request });
             }
-            let _ = tx.send(Thought::Done { request });
-        });
+            .instrument(span),
+        );
         self.current = Some((request, task));
     }
 
