@@ -8,6 +8,7 @@
 //!
 //! Types here carry data only: no IO, no vendor types.
 
+pub mod agent;
 pub mod context;
 pub mod delivery;
 pub mod job;

@@ -79,12 +79,20 @@ backend_tests! {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
         let reply = send_to(&state, request("POST", &internal(&id, "events"), Some(SERVICE), Some(&json!({"type": "metrics", "data": {"ttfb_ms": 420}})))).await;
         assert_eq!(reply.json["event_count"], 2);
+        // The agent's own typed event, built from the contract (refused before it was typed).
+        let degraded = contract::agent::AgentEvent::new(
+            contract::agent::EventKind::ProviderDegraded,
+            json!({"provider": "llm"}).as_object().cloned().unwrap_or_default(),
+        );
+        let reply = send_to(&state, request("POST", &internal(&id, "events"), Some(SERVICE), Some(&json!(degraded)))).await;
+        assert_eq!(reply.json["event_count"], 3, "{}", reply.json);
 
         let reply = send_to(&state, request("GET", &internal(&id, "state"), Some(SERVICE), None)).await;
         assert_eq!(reply.json["phase"], "technical");
         assert_eq!(reply.json["transcript"].as_array().map(Vec::len), Some(3));
         assert_eq!(reply.json["transcript"][1]["text"], "I like it.");
         assert_eq!(reply.json["events"][1]["data"]["ttfb_ms"], 420);
+        assert_eq!(reply.json["events"][2]["type"], "provider_degraded");
 
         let reply = send_to(&state, request("GET", &format!("/api/v1/interviews/{id}/state"), Some(&user), None)).await;
         assert_eq!(reply.json["turn_count"], 3);
@@ -134,6 +142,9 @@ backend_tests! {
             ("events", json!({"type": "phase"}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
             ("events", json!({"type": "phase", "phase": "x".repeat(51)}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
             ("events", json!({"type": "party"}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+            ("events", json!({"type": "phase", "phase": "lunch"}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+            ("events", json!({"type": "metrics", "phase": "technical"}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+            ("end", json!({"outcome": "abandoned"}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
             ("events", json!({"type": "metrics", "data": {"blob": "x".repeat(10_001)}}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
             ("report", json!({"report": "text"}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
             ("report", json!({"report": {}, "technical_score": 101}).to_string(), StatusCode::UNPROCESSABLE_ENTITY),

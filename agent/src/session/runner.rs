@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
+use contract::agent::{EventKind, Outcome, Phase, Speaker};
 use contract::delivery::{DeliveryPoint, DeliverySummary, NudgeMessage, TimelineBatch};
 use conversation::{Message, Question, Role, conductor};
 use futures_util::StreamExt;
@@ -233,13 +234,13 @@ async fn drain<T>(queue: mpsc::Sender<T>, mut task: tokio::task::JoinHandle<()>)
 
 /// Sends the conversation to control-api in order, one message at a time.
 struct TranscriptWriter {
-    queue: mpsc::Sender<(&'static str, String)>,
+    queue: mpsc::Sender<(Speaker, String)>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl TranscriptWriter {
     fn start(control: ControlApi, interview: String) -> Self {
-        let (queue, mut messages) = mpsc::channel::<(&'static str, String)>(TRANSCRIPT_QUEUE);
+        let (queue, mut messages) = mpsc::channel::<(Speaker, String)>(TRANSCRIPT_QUEUE);
         let task = tokio::spawn(async move {
             while let Some((role, text)) = messages.recv().await {
                 if let Err(e) = control.append_turn(&interview, role, &text).await {
@@ -254,8 +255,8 @@ impl TranscriptWriter {
         let queue = self.queue.clone();
         Arc::new(move |message: &Message| {
             let role = match message.role {
-                Role::Agent => "interviewer",
-                Role::Candidate => "candidate",
+                Role::Agent => Speaker::Interviewer,
+                Role::Candidate => Speaker::Candidate,
             };
             if queue.try_send((role, message.text.clone())).is_err() {
                 tracing::warn!("transcript queue full; a turn stays in the session report only");
@@ -282,16 +283,29 @@ enum Delivery {
     Conductor(conductor::Event),
 }
 
+/// The contract's spelling of a conductor phase.
+fn contract_phase(phase: conductor::Phase) -> Phase {
+    match phase {
+        conductor::Phase::Opening => Phase::Opening,
+        conductor::Phase::Background => Phase::Background,
+        conductor::Phase::Technical => Phase::Technical,
+        conductor::Phase::Behavioral => Phase::Behavioral,
+        conductor::Phase::Coding => Phase::Coding,
+        conductor::Phase::CandidateQuestions => Phase::CandidateQuestions,
+        conductor::Phase::WrapUp => Phase::WrapUp,
+    }
+}
+
 /// Records a conductor event with control-api: phase changes set the interview's phase.
 async fn record(control: &ControlApi, interview: &str, event: &conductor::Event) -> Result<()> {
     use conductor::Event;
     match event {
-        Event::PhaseChanged(phase) => control.phase(interview, phase.as_str()).await,
+        Event::PhaseChanged(phase) => control.phase(interview, contract_phase(*phase)).await,
         Event::Consent(given) => {
             control
                 .event(
                     interview,
-                    "consent",
+                    EventKind::Consent,
                     &serde_json::json!({ "consent": given }),
                 )
                 .await
@@ -300,18 +314,22 @@ async fn record(control: &ControlApi, interview: &str, event: &conductor::Event)
             control
                 .event(
                     interview,
-                    "declined",
+                    EventKind::Declined,
                     &serde_json::json!({ "reason": "manipulation" }),
                 )
                 .await
         }
         Event::Asked { question, skill } => {
             let data = serde_json::json!({ "question": question, "skill": skill });
-            control.event(interview, "question", &data).await
+            control.event(interview, EventKind::Question, &data).await
         }
         Event::Ended(why) => {
             control
-                .event(interview, "ended", &serde_json::json!({ "reason": why }))
+                .event(
+                    interview,
+                    EventKind::Ended,
+                    &serde_json::json!({ "reason": why }),
+                )
                 .await
         }
         Event::LlmUnavailable => {
@@ -319,7 +337,9 @@ async fn record(control: &ControlApi, interview: &str, event: &conductor::Event)
                 "provider": "llm",
                 "fallback": "the conductor's own wording",
             });
-            control.event(interview, "provider_degraded", &data).await
+            control
+                .event(interview, EventKind::ProviderDegraded, &data)
+                .await
         }
     }
 }
@@ -341,7 +361,7 @@ impl DeliveryWriter {
                 match items.recv().await {
                     Some(Delivery::Point(p)) => points.push(p),
                     Some(Delivery::Nudge(n)) => {
-                        if let Err(e) = control.event(&interview, "nudge", &n).await {
+                        if let Err(e) = control.event(&interview, EventKind::Nudge, &n).await {
                             tracing::warn!(interview = %interview, "nudge event not stored: {e:#}");
                         }
                     }
@@ -457,14 +477,18 @@ impl JobRunner for VoiceRunner {
             if let Err(e) = say(&mut room, tts.as_ref(), line, &track).await {
                 tracing::warn!(job = %job.id, "the candidate was not told: {e:#}");
             } else if let Some(writer) = &writer {
-                let _ = writer.queue.try_send(("interviewer", line.to_owned()));
+                let _ = writer
+                    .queue
+                    .try_send((Speaker::Interviewer, line.to_owned()));
             }
         }
         if result.is_ok() && *cancel.borrow() && !failed {
             if let Err(e) = say(&mut room, tts.as_ref(), GOODBYE, &track).await {
                 tracing::warn!(job = %job.id, "no goodbye: {e:#}");
             } else if let Some(writer) = &writer {
-                let _ = writer.queue.try_send(("interviewer", GOODBYE.to_owned()));
+                let _ = writer
+                    .queue
+                    .try_send((Speaker::Interviewer, GOODBYE.to_owned()));
             }
         }
         if let Some(writer) = writer {
@@ -492,21 +516,21 @@ impl JobRunner for VoiceRunner {
         // take the departure for a dead worker and dispatch another.
         if let (Some(control), Some(id)) = (&self.control, &interview) {
             let outcome = match report.ending {
-                super::Ending::Finished => Some("completed"),
-                super::Ending::CandidateLeft => Some("left_early"),
-                super::Ending::ProviderFailed => Some("failed"),
+                super::Ending::Finished => Some(Outcome::Completed),
+                super::Ending::CandidateLeft => Some(Outcome::LeftEarly),
+                super::Ending::ProviderFailed => Some(Outcome::Failed),
                 super::Ending::RoomClosed | super::Ending::Cancelled => None,
             };
             if let Some(reason) = &report.failure {
                 let data = serde_json::json!({ "provider": "stt", "reason": reason });
-                if let Err(e) = control.event(id, "provider_failure", &data).await {
+                if let Err(e) = control.event(id, EventKind::ProviderFailure, &data).await {
                     tracing::warn!(interview = %id, "the provider failure not recorded: {e:#}");
                 }
             }
             if let Some(outcome) = outcome
                 && let Err(e) = control.end(id, outcome, report.failure.as_deref()).await
             {
-                tracing::warn!(interview = %id, outcome, "the interview's end not recorded: {e:#}");
+                tracing::warn!(interview = %id, outcome = outcome.as_str(), "the interview's end not recorded: {e:#}");
             }
         }
         // Success is on the worker socket before the agent leaves, so the server does not

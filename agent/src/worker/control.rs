@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
+use contract::agent::{AgentEnd, AgentEvent, EventKind, NewTurn, Outcome, Phase, Speaker};
 use contract::delivery::{DeliverySummary, TimelineBatch};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A control-api client for one worker (cheap to clone).
 #[derive(Clone)]
@@ -46,31 +47,47 @@ impl ControlApi {
         )
     }
 
-    /// Appends one turn (`role` is `interviewer` or `candidate`).
-    pub async fn append_turn(&self, interview: &str, role: &str, text: &str) -> Result<()> {
-        let body = json!({"role": role, "text": text});
+    /// Appends one turn.
+    pub async fn append_turn(&self, interview: &str, role: Speaker, text: &str) -> Result<()> {
+        let body = NewTurn {
+            role,
+            text: text.to_owned(),
+            code: None,
+        };
         self.send(reqwest::Method::POST, interview, "transcript", &body)
             .await
     }
 
-    /// Records an agent event (`metrics`, `nudge`) with its `data`.
-    pub async fn event(&self, interview: &str, kind: &str, data: &impl Serialize) -> Result<()> {
-        let body = json!({"type": kind, "data": data});
+    /// Records an agent event with its `data` (a JSON object).
+    pub async fn event(
+        &self,
+        interview: &str,
+        kind: EventKind,
+        data: &impl Serialize,
+    ) -> Result<()> {
+        let data = match serde_json::to_value(data)? {
+            Value::Object(map) => map,
+            other => anyhow::bail!("event data must be an object, not {other}"),
+        };
+        let body = AgentEvent::new(kind, data);
         self.send(reqwest::Method::POST, interview, "events", &body)
             .await
     }
 
     /// Sets the interview's phase.
-    pub async fn phase(&self, interview: &str, phase: &str) -> Result<()> {
-        let body = json!({"type": "phase", "phase": phase});
+    pub async fn phase(&self, interview: &str, phase: Phase) -> Result<()> {
+        let body = AgentEvent::phase(phase);
         self.send(reqwest::Method::POST, interview, "events", &body)
             .await
     }
 
-    /// Records how the interview ended: `completed` (the closing words were said),
-    /// `left_early` (the candidate left) or `failed` (with a reason).
-    pub async fn end(&self, interview: &str, outcome: &str, reason: Option<&str>) -> Result<()> {
-        let body = json!({"outcome": outcome, "reason": reason});
+    /// Records how the interview ended: completed (the closing words were said), left early
+    /// (the candidate left) or failed (with a reason).
+    pub async fn end(&self, interview: &str, outcome: Outcome, reason: Option<&str>) -> Result<()> {
+        let body = AgentEnd {
+            outcome,
+            reason: reason.map(str::to_owned),
+        };
         self.send(reqwest::Method::POST, interview, "end", &body)
             .await
     }

@@ -65,34 +65,7 @@ pub struct AgentState {
     pub report: Value,
 }
 
-/// One transcript turn.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Turn {
-    /// `interviewer` or `candidate`.
-    pub role: String,
-    #[schema(max_length = 10000)]
-    pub text: String,
-    /// Code the candidate submitted with this turn.
-    #[schema(max_length = 50000)]
-    pub code: Option<String>,
-}
-
-/// What the agent records as it happens.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentEvent {
-    /// `metrics`, `nudge`, `consent`, `question` (asked, with the skill it probes),
-    /// `declined` (a manipulation attempt), `ended` (with the reason), `provider_failure`,
-    /// or `phase` (with the new phase).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The new phase (for `phase`), at most 50 characters.
-    pub phase: Option<String>,
-    /// Free-form payload, at most 10 000 bytes as JSON.
-    #[schema(value_type = Option<Object>)]
-    pub data: Option<serde_json::Map<String, Value>>,
-}
+pub use contract::agent::{AgentEnd, AgentEvent, NewTurn as Turn};
 
 /// The final report.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -121,17 +94,6 @@ pub fn router() -> Router<AppState> {
         .route("/internal/interviews/{id}/delivery", put(delivery))
 }
 
-/// How the interview ended, as the agent saw it.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentEnd {
-    /// `completed` (the interviewer closed it), `left_early` (the candidate left before the
-    /// close) or `failed`.
-    pub outcome: String,
-    /// Why, for `failed`; at most 500 characters.
-    pub reason: Option<String>,
-}
-
 /// Ends the interview: it is never dispatched again, its report is produced (unless it
 /// failed), and its room is closed. A second call changes nothing.
 #[utoipa::path(post, path = "/api/v1/internal/interviews/{id}/end", operation_id = "agent_end", tag = "internal",
@@ -149,23 +111,21 @@ pub(crate) async fn end(
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(id)?;
     let end: AgentEnd = super::from_object(body)?;
-    if !interviews::is_ended(&end.outcome)
-        || end.reason.as_ref().is_some_and(|r| r.chars().count() > 500)
-    {
+    if end.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
         return Err(ApiError::Unprocessable(
-            "outcome must be completed, left_early or failed; reason at most 500 characters"
-                .to_owned(),
+            "reason must be at most 500 characters".to_owned(),
         ));
     }
+    let outcome = end.outcome.as_str();
     let (owner, interview) = load(&state, &id).await?;
-    if interviews::mark_ended(state.db(), &id, &end.outcome).await? {
-        let item = json!({"type": "ended_by_agent", "outcome": end.outcome, "reason": end.reason,
+    if interviews::mark_ended(state.db(), &id, outcome).await? {
+        let item = json!({"type": "ended_by_agent", "outcome": outcome, "reason": end.reason,
                           "at": crate::time::now_rfc3339()});
         agent_store::append(state.db(), &id, Log::Events, item, None).await?;
         // Whoever is still in the room (the agent saying goodbye, an observer) is let go
         // and the candidate's token no longer gets in.
         crate::livekit::close_room(state.config(), &interview.room_name).await;
-        if end.outcome != "failed" {
+        if end.outcome != contract::agent::Outcome::Failed {
             crate::evaluation::enqueue(&state, &owner, &id).await?;
         }
     }
@@ -299,9 +259,10 @@ pub(crate) async fn transcript(
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(id)?;
     let turn: Turn = super::from_object(body)?;
-    let role = crate::transcript::Speaker::parse(&turn.role).ok_or_else(|| {
-        ApiError::Unprocessable("role must be interviewer or candidate".to_owned())
-    })?;
+    let role = match turn.role {
+        contract::agent::Speaker::Interviewer => crate::transcript::Speaker::Interviewer,
+        contract::agent::Speaker::Candidate => crate::transcript::Speaker::Candidate,
+    };
     let n = crate::transcript::append(
         state.db(),
         &id,
@@ -332,16 +293,13 @@ pub(crate) async fn event(
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(id)?;
     let event: AgentEvent = super::from_object(body)?;
-    let phase = match (event.kind.as_str(), &event.phase) {
-        ("phase", Some(p)) if !p.trim().is_empty() && p.chars().count() <= 50 => Some(p.as_str()),
-        (
-            "metrics" | "nudge" | "consent" | "question" | "declined" | "ended"
-            | "provider_failure",
-            None,
-        ) => None,
+    use contract::agent::EventKind;
+    let phase = match (event.kind, event.phase) {
+        (EventKind::Phase, Some(p)) => Some(p.as_str()),
+        (kind, None) if kind != EventKind::Phase => None,
         _ => {
             return Err(ApiError::Unprocessable(
-                "type must be metrics, nudge, consent, question, declined, ended or provider_failure (no phase), or phase (with a phase of 1 to 50 characters)".to_owned(),
+                "phase is given with type phase, and only then".to_owned(),
             ));
         }
     };
@@ -352,7 +310,7 @@ pub(crate) async fn event(
         ));
     }
     let item =
-        json!({"type": event.kind, "phase": phase, "data": data, "at": crate::time::now_rfc3339()});
+        json!({"type": event.kind.as_str(), "phase": phase, "data": data, "at": crate::time::now_rfc3339()});
     let n = agent_store::append(state.db(), &id, Log::Events, item, phase).await?;
     Ok(Json(json!({ "event_count": n })))
 }
