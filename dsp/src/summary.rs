@@ -109,7 +109,12 @@ impl TimelinePoint {
             clipping_ratio: self.clipping_ratio,
             syllables_per_second: self.recent_syllables_per_second,
             answer_expected,
-            background_dbfs: (self.speech_ratio == 0.0).then_some(self.rms_dbfs),
+            // The running noise floor (minimum tracking, slow to rise) rather than this
+            // second's level: a second the VAD did not mark as speech may still hold the
+            // onset of an answer, which read as a loud background.
+            background_dbfs: self
+                .noise_floor_dbfs
+                .or_else(|| (self.speech_ratio == 0.0).then_some(self.rms_dbfs)),
         }
     }
 }

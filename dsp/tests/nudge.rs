@@ -272,3 +272,56 @@ fn nudges_serialize_with_the_contract_names() {
         assert_eq!(ours, serde_json::to_value(kind).expect("kind"));
     }
 }
+
+/// Nudges over `samples` through the whole pipeline.
+fn pipeline_nudges(samples: &[f32]) -> anyhow::Result<Vec<(u32, Nudge)>> {
+    let result = run(samples, PipelineConfig::default(), None)?;
+    let mut policy = NudgePolicy::new(NudgeConfig::default());
+    Ok(result
+        .seconds
+        .iter()
+        .filter_map(|point| {
+            let now = Duration::from_secs(u64::from(point.second) + 1);
+            policy
+                .observe(now, &point.observation(false))
+                .map(|n| (point.second, n))
+        })
+        .collect())
+}
+
+/// A browser's fake microphone (and a good headset) is digitally silent before the first
+/// answer: the onset of speech in a second the VAD has not marked yet is not a background.
+#[test]
+fn an_answer_after_digital_silence_is_not_a_noisy_background() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let speech = utterance(dir.path(), "answer", ANSWER, &Voice::default())?;
+    for lead in [2.9_f32, 3.5, 3.95] {
+        let mut layout = Layout::default();
+        layout.silence(lead);
+        layout.speech(&speech);
+        layout.silence(2.0);
+        let nudges = pipeline_nudges(&layout.samples)?;
+        println!("lead {lead} s: {nudges:?}");
+        assert!(
+            !nudges.iter().any(|(_, n)| *n == Nudge::NoisyBackground),
+            "lead {lead} s: {nudges:?}"
+        );
+    }
+    // The same answer over a loud hum is still a noisy background.
+    let mut layout = Layout::default();
+    layout.silence(1.0);
+    layout.speech(&speech);
+    let noisy: Vec<f32> = layout
+        .samples
+        .iter()
+        .zip(common::noise(layout.samples.len(), 0.05, 7))
+        .map(|(s, n)| s + n)
+        .collect();
+    let nudges = pipeline_nudges(&noisy)?;
+    println!("over noise: {nudges:?}");
+    assert!(
+        nudges.iter().any(|(_, n)| *n == Nudge::NoisyBackground),
+        "{nudges:?}"
+    );
+    Ok(())
+}
