@@ -259,6 +259,8 @@ pub struct Conductor {
     current: Option<Current>,
     consent: Option<bool>,
     consent_asks: u32,
+    /// Times the disclosure was said again because the candidate cut into it.
+    disclosure_repeats: u32,
     skill_time: HashMap<String, Duration>,
     templates_used: HashMap<(Phase, Option<String>), usize>,
     claims_asked: usize,
@@ -283,6 +285,7 @@ impl Conductor {
             current: None,
             consent: None,
             consent_asks: 0,
+            disclosure_repeats: 0,
             skill_time: HashMap::new(),
             templates_used: HashMap::new(),
             claims_asked: 0,
@@ -340,13 +343,40 @@ impl Conductor {
         )
     }
 
-    /// After a candidate turn that said `text`.
+    /// After a candidate turn that said `text`, having heard the agent's last line whole.
     pub fn answer(&mut self, now: Instant, text: &str) -> Decision {
+        self.answer_to(now, text, true)
+    }
+
+    /// After a candidate turn that said `text`; `heard_whole` is false when the candidate
+    /// cut into the agent's last line. Consent counts only once the disclosure was heard
+    /// whole: words said over it are not an answer to it, so it is said again (twice at
+    /// most; after that the answer counts as it is).
+    pub fn answer_to(&mut self, now: Instant, text: &str, heard_whole: bool) -> Decision {
         if self.closed {
             return self.close(now, "closed");
         }
         self.account(now);
         let t = self.t();
+        if self.consent.is_none() && !heard_whole && self.disclosure_repeats < 2 {
+            self.disclosure_repeats += 1;
+            let first = if t.es() {
+                "Déjame terminar primero."
+            } else {
+                "Let me finish that first."
+            };
+            let text = join(
+                Some(first),
+                &t.disclosure(self.brief.candidate_name.as_deref(), &self.brief.role),
+            );
+            return self.decision(
+                Move::Disclose,
+                text.clone(),
+                format!("Say exactly this in substance: {text}"),
+                false,
+                false,
+            );
+        }
         if self.consent.is_none() {
             return match t.yes_no(text) {
                 Some(true) => {

@@ -318,13 +318,18 @@ impl Engine {
                 let decision = if conductor.hard_stop().is_none() {
                     conductor.open(self.now)
                 } else {
-                    let said = self
-                        .history
-                        .messages()
+                    let messages = self.history.messages();
+                    let said = messages
                         .last()
                         .filter(|m| m.role == Role::Candidate)
                         .map_or("", |m| m.text.as_str());
-                    conductor.answer(self.now, said)
+                    // Whether the agent's last line was heard to its end.
+                    let heard_whole = !messages
+                        .iter()
+                        .rev()
+                        .find(|m| m.role == Role::Agent)
+                        .is_some_and(|m| m.interrupted);
+                    conductor.answer_to(self.now, said, heard_whole)
                 };
                 self.say_decision(decision);
                 return;

@@ -359,6 +359,37 @@ fn consent_refused_ends_the_interview_politely() {
 }
 
 #[test]
+fn words_said_over_the_disclosure_are_not_consent() {
+    let mut c = Conductor::new(brief(Language::English));
+    let opening = c.open(Instant::ZERO);
+    // The candidate talked over the disclosure: it is said again, whole, and nothing is
+    // recorded as consent.
+    let again = c.answer_to(Instant::from_millis(2000), "Hello, yes, sure, hi", false);
+    assert_eq!(again.kind, Move::Disclose, "{again:?}");
+    assert!(again.text.ends_with(&opening.text), "{again:?}");
+    let events: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Consent(_))),
+        "{events:?}"
+    );
+    assert_eq!(c.consent(), None);
+    // Heard whole, the answer is consent.
+    let _ = c.answer_to(Instant::from_millis(20_000), "Yes, I agree.", true);
+    assert_eq!(c.consent(), Some(true));
+    // Cutting in twice more is not a way around it: after two repeats the answer counts.
+    let mut c = Conductor::new(brief(Language::English));
+    let _ = c.open(Instant::ZERO);
+    for at in [1000, 2000] {
+        assert_eq!(
+            c.answer_to(Instant::from_millis(at), "yes", false).kind,
+            Move::Disclose
+        );
+    }
+    let _ = c.answer_to(Instant::from_millis(3000), "yes", false);
+    assert_eq!(c.consent(), Some(true));
+}
+
+#[test]
 fn a_repeat_request_gets_the_same_question_again() {
     let mut c = Conductor::new(brief(Language::English));
     let _ = c.open(Instant::ZERO);
