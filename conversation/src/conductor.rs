@@ -269,6 +269,9 @@ pub struct Conductor {
     events: VecDeque<Event>,
 }
 
+/// Time the closing words take to say (about two short sentences).
+pub const CLOSING_TIME: Duration = Duration::from_secs(8);
+
 /// Silence after a question before the first re-prompt.
 pub const SILENCE: Duration = Duration::from_secs(15);
 
@@ -317,8 +320,12 @@ impl Conductor {
     }
 
     /// When the interview must end, once it has started.
+    ///
+    /// It comes [`CLOSING_TIME`] before the planned duration (at most a tenth of it), so
+    /// the closing words end by then rather than after.
     pub fn hard_stop(&self) -> Option<Instant> {
-        self.started.map(|s| s + self.plan.duration)
+        let closing = CLOSING_TIME.min(self.plan.duration / 10);
+        self.started.map(|s| s + (self.plan.duration - closing))
     }
 
     /// The next event to record, oldest first.
