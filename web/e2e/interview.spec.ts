@@ -201,6 +201,8 @@ test('candidate takes the interview; recruiter reads transcript and report', asy
   const state = await recruiter.get<{ conversation_history: { turn: number; role: string }[] }>(
     `/api/v1/interviews/${interviewId}/state`,
   );
+  // The delivery timeline is plotted.
+  await expect(consolePage.getByTestId('timeline-chart')).toBeVisible({ timeout: 15_000 });
   const turns = state.conversation_history;
   expect(turns.some((t) => t.role === 'candidate'), 'a candidate turn was stored').toBe(true);
   await expect(consolePage.getByTestId('turn')).toHaveCount(turns.length, { timeout: 15_000 });
