@@ -309,8 +309,7 @@ pub(crate) async fn event(
             "data must be at most 10000 bytes".to_owned(),
         ));
     }
-    let item =
-        json!({"type": event.kind.as_str(), "phase": phase, "data": data, "at": crate::time::now_rfc3339()});
+    let item = json!({"type": event.kind.as_str(), "phase": phase, "data": data, "at": crate::time::now_rfc3339()});
     let n = agent_store::append(state.db(), &id, Log::Events, item, phase).await?;
     Ok(Json(json!({ "event_count": n })))
 }
