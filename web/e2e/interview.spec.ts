@@ -182,6 +182,20 @@ test('candidate takes the interview; recruiter reads transcript and report', asy
     timeout: 15_000,
   });
   await capture(consolePage, 'console-new-interview');
+  // Create it from the role and the resume: the invite link is shown once, ready to copy,
+  // and opens the candidate's page for this new interview.
+  await consolePage.getByTestId('interview-role').selectOption({ label: ROLE.name });
+  await consolePage.getByTestId('interview-candidate').fill('Ada Lovelace');
+  await consolePage.getByTestId('interview-duration').fill('20');
+  await consolePage.getByTestId('create-interview').click();
+  const inviteLink = consolePage.getByTestId('invite-link');
+  await expect(inviteLink).toHaveValue(/\/i\/[0-9a-f]{64}$/, { timeout: 15_000 });
+  await consolePage.getByTestId('copy-invite').click();
+  await expect(consolePage.getByText(/^(Copied|Selected: press)/)).toBeVisible();
+  const created = await readInvite(request, (await inviteLink.inputValue()).split('/i/')[1] ?? '');
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  expect(created.body.duration_minutes).toBe(20);
+  await capture(consolePage, 'console-invite-created');
 
   await consolePage.getByTestId('nav-interviews').click();
   const row = consolePage.locator(`[data-testid="interview-row"][data-id="${interviewId}"]`);
