@@ -109,12 +109,13 @@ impl TimelinePoint {
             clipping_ratio: self.clipping_ratio,
             syllables_per_second: self.recent_syllables_per_second,
             answer_expected,
-            // The running noise floor (minimum tracking, slow to rise) rather than this
-            // second's level: a second the VAD did not mark as speech may still hold the
-            // onset of an answer, which read as a loud background.
-            background_dbfs: self
-                .noise_floor_dbfs
-                .or_else(|| (self.speech_ratio == 0.0).then_some(self.rms_dbfs)),
+            // A second without speech frames, but never above the running noise floor
+            // (minimum tracking, slow to rise): a second the VAD did not mark may still
+            // hold the onset of an answer, which alone read as a loud background.
+            background_dbfs: (self.speech_ratio == 0.0).then(|| {
+                self.noise_floor_dbfs
+                    .map_or(self.rms_dbfs, |floor| self.rms_dbfs.min(floor))
+            }),
         }
     }
 }
