@@ -36,15 +36,6 @@ impl Speaker {
             Self::Candidate => "candidate",
         }
     }
-
-    /// `interviewer` or `candidate`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "interviewer" => Some(Self::Interviewer),
-            "candidate" => Some(Self::Candidate),
-            _ => None,
-        }
-    }
 }
 
 /// A turn to append.
