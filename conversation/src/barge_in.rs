@@ -96,6 +96,7 @@ impl Episode {
 
 impl Engine {
     pub(crate) fn speech_start(&mut self, now: Instant) {
+        self.vad_open = true;
         if self.conductor_closing() {
             // The conductor's close is said to the end: the interview is over.
             return;
@@ -117,10 +118,25 @@ impl Engine {
         self.turn.speaking = true;
         self.turn.speech_start.get_or_insert(now);
         self.turn.speech_end = None;
+        // The candidate goes on: a reply speculated on what came before is not wanted.
+        self.drop_speculation();
     }
 
     /// One candidate frame's speech probability.
     pub(crate) fn speech_probability(&mut self, p: f32) {
+        let voiced = p >= VOICED;
+        if voiced && self.episode.is_none() {
+            if self.agent_playing() {
+                // The turn committed on quiet while the VAD was still in its hangover: it
+                // sends no new speech start, so voice heard now opens the episode.
+                if self.vad_open {
+                    self.speech_start(self.now);
+                }
+            } else if self.turn.speaking || self.turn.has_text() {
+                self.turn.last_voiced = Some(self.now);
+                self.speculation_heard_voice(FRAME);
+            }
+        }
         if let Some(ep) = self.episode.as_mut().filter(|e| e.speaking()) {
             ep.scored = true;
             if p >= VOICED {
@@ -138,6 +154,7 @@ impl Engine {
     }
 
     pub(crate) fn speech_end(&mut self, now: Instant) {
+        self.vad_open = false;
         if let Some(ep) = self.episode.as_mut().filter(|e| e.speaking()) {
             ep.end = Some(now);
             if std::mem::take(&mut ep.ducked) {

@@ -31,6 +31,12 @@ pub struct EndpointConfig {
     pub thinking_max_delay: Duration,
     /// After the delay, how long to wait for the STT final when only interim text exists.
     pub stt_final_grace: Duration,
+    /// Quiet after the last voiced frame and the last recognised word that ends a turn
+    /// whose settled text looks complete, without waiting for the VAD's own speech end
+    /// (its hangover). Needs per-frame speech probabilities.
+    pub complete_quiet: Duration,
+    /// Start the LLM on a settled, complete-looking text before the turn commits.
+    pub speculate: bool,
 }
 
 /// When candidate speech during agent playout counts as an interruption.
@@ -122,6 +128,8 @@ impl Default for EndpointConfig {
             thinking_neutral_delay: ms(2500),
             thinking_max_delay: ms(6000),
             stt_final_grace: ms(1000),
+            complete_quiet: ms(600),
+            speculate: true,
         }
     }
 }

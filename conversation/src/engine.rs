@@ -55,6 +55,12 @@ pub struct Engine {
     pub(crate) fallback_text: Option<String>,
     /// Replies the conductor's wording replaced because the LLM failed.
     pub(crate) llm_fallbacks: u32,
+    /// A reply generated ahead of the end of the candidate's turn.
+    pub(crate) speculation: Option<crate::speculate::Speculation>,
+    /// Speculative generations discarded since the last commit.
+    pub(crate) wasted_generations: u32,
+    /// Whether the VAD is inside a speech segment (it may outlast a committed turn).
+    pub(crate) vad_open: bool,
 }
 
 impl Engine {
@@ -90,6 +96,9 @@ impl Engine {
             instruction: None,
             fallback_text: None,
             llm_fallbacks: 0,
+            speculation: None,
+            wasted_generations: 0,
+            vad_open: false,
         }
     }
 
@@ -114,10 +123,19 @@ impl Engine {
             InputKind::InboundEnergy(rms) => self.echo.push_inbound(now, rms),
             InputKind::OutboundEnergy(rms) => self.echo.push_outbound(now, rms),
             InputKind::Stt(r) => self.stt(r),
-            InputKind::LlmToken { request, token } => self.llm_token(request, &token),
-            InputKind::LlmDone { request } => self.llm_done(request),
+            InputKind::LlmToken { request, token } => {
+                if !self.speculation_token(request, &token) {
+                    self.llm_token(request, &token);
+                }
+            }
+            InputKind::LlmDone { request } => {
+                if !self.speculation_done(request) {
+                    self.llm_done(request);
+                }
+            }
             InputKind::LlmError { request } => {
-                if self.llm.as_ref().is_some_and(|c| c.request == request) {
+                let ours = self.llm.as_ref().is_some_and(|c| c.request == request);
+                if !self.speculation_failed(request) && ours {
                     self.llm_failed(false);
                 }
             }
@@ -268,6 +286,7 @@ impl Engine {
         {
             self.resume();
         }
+        self.speculate();
         if self.endpoint_deadline().is_some_and(|t| now >= t) {
             self.commit_turn();
         }

@@ -9,7 +9,7 @@
 //! (end-of-turn delays), `barge_in` (interruption verdicts, duck, false-interruption
 //! resume), `echo` (the agent's own voice coming back), `playout` (pacing, TTS chunk spans,
 //! what the candidate actually heard), `history`, `text` (sentences, markdown, word classes),
-//! `scripted`, `conductor` (the interviewer: plan, phases, follow-ups, the end), `llm` (timeouts, retries, apology), `metrics`, `config`, `time`.
+//! `scripted`, `speculate` (replies generated before the turn commits), `conductor` (the interviewer: plan, phases, follow-ups, the end), `llm` (timeouts, retries, apology), `metrics`, `config`, `time`.
 //!
 //! **Invariant:** in thinking or speaking a wake-up is always pending (the watchdog), and a
 //! wake-up is never requested for a deadline that has already been handled.
@@ -31,6 +31,7 @@ mod llm;
 mod metrics;
 mod playout;
 mod scripted;
+mod speculate;
 pub mod text;
 mod time;
 mod turn;

@@ -23,6 +23,10 @@ pub struct TurnMetrics {
     pub end_to_end: Option<Duration>,
     pub llm_attempts: u32,
     pub interrupted: bool,
+    /// The reply was generated before the turn committed (a speculation that was used).
+    pub speculative: bool,
+    /// Speculative generations discarded during the candidate's turn before this reply.
+    pub wasted_generations: u32,
 }
 
 #[derive(Debug, Default)]

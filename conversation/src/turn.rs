@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::history::Role;
 use crate::io::{Output, SegmentId, Side, SttResult, TranscriptSegment};
 use crate::metrics::TurnClock;
-use crate::text::is_backchannel;
+use crate::text::{Completeness, completeness, is_backchannel};
 
 /// What the engine knows about the candidate's current turn.
 #[derive(Debug, Default)]
@@ -20,6 +20,10 @@ pub(crate) struct CandidateTurn {
     pub finals: String,
     pub interim: String,
     pub final_at: Option<Instant>,
+    /// The last frame scored as voiced (per-frame speech probabilities).
+    pub last_voiced: Option<Instant>,
+    /// Where the last recognised word of the finals ends.
+    pub words_end: Option<Instant>,
 }
 
 impl CandidateTurn {
@@ -103,6 +107,9 @@ impl Engine {
             return;
         }
         self.turn.add_stt(text, r.is_final, self.now);
+        if r.is_final {
+            self.turn.words_end = Some(self.turn.words_end.map_or(r.end, |e| e.max(r.end)));
+        }
         let id = SegmentId {
             side: Side::Candidate,
             index: self.candidate_segment,
@@ -118,22 +125,50 @@ impl Engine {
         }
     }
 
+    /// When the candidate's turn ends, by whichever rule comes first: the VAD's speech
+    /// end plus a delay chosen by the text's completeness, or (for a settled text that
+    /// looks complete) quiet since the last voiced frame and the last word.
     pub(crate) fn endpoint_deadline(&self) -> Option<Instant> {
-        if self.reply.is_some() || self.turn.speaking || !self.turn.has_text() {
+        if self.reply.is_some() || !self.turn.has_text() {
             return None;
         }
-        let end = self.turn.speech_end?;
-        let deadline =
-            end + endpoint_delay(&self.cfg.endpoint, self.turn.tail(), self.expect_thinking);
-        Some(if self.turn.settled() {
-            deadline
-        } else {
-            deadline + self.cfg.endpoint.stt_final_grace
-        })
+        let vad = self
+            .turn
+            .speech_end
+            .filter(|_| !self.turn.speaking)
+            .map(|end| {
+                let deadline = end
+                    + endpoint_delay(&self.cfg.endpoint, self.turn.tail(), self.expect_thinking);
+                if self.turn.settled() {
+                    deadline
+                } else {
+                    deadline + self.cfg.endpoint.stt_final_grace
+                }
+            });
+        let quiet = self.quiet_deadline();
+        match (vad, quiet) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The end of a turn whose settled text reads as finished: `complete_quiet` after the
+    /// last voiced frame and the last recognised word, however long the VAD's hangover.
+    fn quiet_deadline(&self) -> Option<Instant> {
+        let voiced = self.turn.last_voiced?;
+        if self.expect_thinking
+            || !self.turn.settled()
+            || completeness(self.turn.tail()) != Completeness::Complete
+        {
+            return None;
+        }
+        let last = self.turn.words_end.map_or(voiced, |w| w.max(voiced));
+        Some(last + self.cfg.endpoint.complete_quiet)
     }
 
     pub(crate) fn commit_turn(&mut self) {
         let text = self.turn.text();
+        let spoke_until = self.turn.speech_end.or(self.turn.last_voiced);
         self.history.push(Role::Candidate, &text, false);
         let id = SegmentId {
             side: Side::Candidate,
@@ -141,13 +176,14 @@ impl Engine {
         };
         self.out.push_back(Output::Transcript(TranscriptSegment {
             id,
-            text,
+            text: text.clone(),
             is_final: true,
         }));
         self.candidate_segment += 1;
-        let end = self.turn.speech_end;
+        let end = spoke_until;
         self.clock = TurnClock::default();
         self.clock.metrics.speech_end = end;
+        self.clock.metrics.wasted_generations = std::mem::take(&mut self.wasted_generations);
         if let Some(end) = end {
             self.clock.metrics.end_of_turn_delay = Some(self.now.saturating_since(end));
             self.clock.metrics.stt_final_delay =
@@ -155,6 +191,8 @@ impl Engine {
         }
         self.turn = CandidateTurn::default();
         self.expect_thinking = false;
-        self.begin_reply();
+        if !self.adopt_speculation(&text) {
+            self.begin_reply();
+        }
     }
 }

@@ -16,6 +16,8 @@ const FRAME_SAMPLES: u64 = 960;
 const VAD_THRESHOLD: f32 = 0.004;
 const VAD_ONSET: u32 = 2;
 const VAD_HANGOVER: u32 = 10;
+/// Frames of silence a Silero-like VAD needs before its speech end (550 ms + look-ahead).
+pub const SILERO_HANGOVER: u32 = 32;
 
 pub fn t(secs: f64) -> Instant {
     Instant::from_secs_f64(secs)
@@ -62,6 +64,12 @@ pub struct Sim {
     pub playout_stalled: bool,
     /// (detection time, reported speech start) of every VAD start.
     pub vad_starts: Vec<(Instant, Instant)>,
+    /// Feed a speech probability per frame (as the agent's dsp thread does).
+    pub probabilities: bool,
+    /// Silent frames before the VAD's speech end.
+    pub vad_hangover: u32,
+    /// Times of every VAD speech end (detection time).
+    pub vad_ends: Vec<Instant>,
     edge: Instant,
     events: Vec<(Instant, u64, Ev)>,
     seq: u64,
@@ -94,6 +102,9 @@ impl Sim {
             echo_scrambled: false,
             playout_stalled: false,
             vad_starts: Vec::new(),
+            probabilities: false,
+            vad_hangover: VAD_HANGOVER,
+            vad_ends: Vec::new(),
             edge: Instant::ZERO,
             events: Vec::new(),
             seq: 0,
@@ -391,6 +402,10 @@ impl Sim {
         let inbound = own + self.echo_gain * delayed;
         self.input(InputKind::OutboundEnergy(out_rms));
         self.input(InputKind::InboundEnergy(inbound));
+        if self.probabilities {
+            let p = if inbound > VAD_THRESHOLD { 0.9 } else { 0.05 };
+            self.input(InputKind::SpeechProbability(p));
+        }
         if inbound > VAD_THRESHOLD {
             self.above += 1;
             self.below = 0;
@@ -408,8 +423,9 @@ impl Sim {
             if self.below == 1 {
                 self.edge = self.now;
             }
-            if self.vad && self.below >= VAD_HANGOVER {
+            if self.vad && self.below >= self.vad_hangover {
                 self.vad = false;
+                self.vad_ends.push(self.now);
                 self.input(InputKind::VadSpeechEnd { ended: self.edge });
             }
         }
