@@ -23,6 +23,8 @@ pub struct VoiceMetrics {
     end_to_end: Histogram,
     turns: IntCounter,
     interrupted: IntCounter,
+    speculative: IntCounter,
+    wasted: IntCounter,
 }
 
 impl VoiceMetrics {
@@ -64,6 +66,14 @@ impl VoiceMetrics {
                 "voice_turns_interrupted_total",
                 "Agent turns cut short by a barge-in.",
             )?,
+            speculative: counter(
+                "voice_speculative_replies_total",
+                "Replies the LLM started before the candidate's turn ended, and used.",
+            )?,
+            wasted: counter(
+                "voice_speculative_wasted_total",
+                "Speculative LLM generations discarded because the candidate went on.",
+            )?,
         })
     }
 
@@ -85,6 +95,10 @@ impl VoiceMetrics {
         if turn.interrupted {
             self.interrupted.inc();
         }
+        if turn.speculative {
+            self.speculative.inc();
+        }
+        self.wasted.inc_by(u64::from(turn.wasted_generations));
     }
 }
 
@@ -120,6 +134,8 @@ mod tests {
             tts_ttfb: Some(Duration::from_millis(30)),
             end_to_end: Some(Duration::from_millis(480)),
             interrupted: true,
+            speculative: true,
+            wasted_generations: 2,
             ..TurnMetrics::default()
         });
         let text = encode(&registry);
@@ -129,6 +145,8 @@ mod tests {
         assert!(text.contains("voice_end_of_speech_to_agent_audio_seconds_count 1"));
         assert!(text.contains("voice_turns_total 1"));
         assert!(text.contains("voice_turns_interrupted_total 1"));
+        assert!(text.contains("voice_speculative_replies_total 1"));
+        assert!(text.contains("voice_speculative_wasted_total 2"));
         assert!(
             VoiceMetrics::register(&registry).is_err(),
             "names are unique"

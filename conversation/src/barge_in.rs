@@ -14,7 +14,7 @@ const VOICED: f32 = 0.5;
 /// How long speech once judged echo must keep failing the echo test to count as the
 /// candidate's.
 const ECHO_RELEASE: Duration = Duration::from_millis(120);
-/// Unvoiced time after which a held agent resumes.
+/// Unvoiced time after which a ducked agent is back to full level.
 const RELEASE_AFTER: Duration = Duration::from_millis(300);
 /// The duration of one scored frame.
 const FRAME: Duration = Duration::from_millis(20);
@@ -57,7 +57,7 @@ pub(crate) struct Episode {
     pub interim: String,
     pub echo: Option<bool>,
     pub ducked: bool,
-    /// Whether playout was held at any point of the episode (it is held at most once).
+    /// Whether the agent was ducked at any point of the episode (it is ducked at most once).
     pub held_once: bool,
     /// Voiced time: from the speech start to its detection, then every frame the VAD
     /// scored as speech. A cough keeps the VAD "speaking" through its hangover but adds
@@ -209,10 +209,10 @@ impl Engine {
         }
         // Inbound far quieter than the agent is what a speakerphone's echo sounds like, even
         // when the envelope test misses it (jitter buffers stretch and shift the echo): at
-        // that level only words count, not voiced time, and the agent is not held.
+        // that level only words count, not voiced time, and the agent is not ducked.
         let echo_level = !echo && self.echo.likely_echo(self.now);
         // Speech that looked like echo at its onset (quiet first syllables against a loud
-        // agent) is held as soon as it rises above the echo level.
+        // agent) is ducked as soon as it rises above the echo level.
         if self.cfg.barge_in.duck
             && !ep.held_once
             && ep.speaking()
@@ -238,7 +238,7 @@ impl Engine {
             self.interrupt();
             return;
         }
-        // Words that are only a backchannel ("mhmm", "yeah"): no need to hold the agent.
+        // Words that are only a backchannel ("mhmm", "yeah"): no need to duck the agent.
         let quiet_or_backchannel = |t: &str| t.trim().is_empty() || is_backchannel(t);
         let backchannel = !(ep.text.trim().is_empty() && ep.interim.trim().is_empty())
             && quiet_or_backchannel(&ep.text)

@@ -50,7 +50,7 @@ pub struct BargeInConfig {
     pub backchannel_max_speech: Duration,
     /// After an interruption with no words, resume the agent after this long.
     pub false_interruption_timeout: Duration,
-    /// Hold the agent's playout (silent, nothing lost) while candidate speech is judged.
+    /// Duck the agent's voice (quieter, nothing lost) while candidate speech is judged.
     pub duck: bool,
 }
 

@@ -104,9 +104,10 @@ pub enum Output {
     CancelTts,
     /// Stop playout now: drop all queued audio, including the sentence playing.
     FlushAudio,
-    /// Candidate speech is being judged: hold playout (send nothing, keep every frame).
+    /// Candidate speech is being judged: lower the agent's voice at once (it goes on,
+    /// quieter, so a backchannel leaves no hole; nothing is lost).
     Duck,
-    /// Judged harmless (a backchannel, a noise, echo): resume playout where it stopped.
+    /// Judged harmless (a backchannel, a noise, echo): the agent's voice back to full level.
     Unduck,
     Transcript(TranscriptSegment),
     State(AgentState),

@@ -2,10 +2,12 @@
 //! transport's outbound queue is kept only a little ahead, and the frames the pacer has
 //! sent are mapped back to (speech, samples) progress for the engine.
 //!
-//! While the engine judges whether candidate speech is an interruption, playout is *held*:
-//! the frames not yet sent come back from the transport and wait here, so the agent falls
-//! silent at once and, if it was only a backchannel or a noise, resumes on the very next
-//! frame: nothing is lost and nothing is repeated.
+//! While the engine judges whether candidate speech is an interruption, playout is
+//! *ducked*: the frames the pacer has not sent yet come back from the transport and go out
+//! again at [`DUCK_GAIN`] (the first one ramps down, so there is no click). The candidate
+//! hears the agent yield at once, and a backchannel or a noise leaves no hole in its
+//! speech: when the duck ends, the frames not yet sent come back again and go out at full
+//! level. Nothing is lost and nothing is repeated; an interruption flushes.
 //!
 //! **Invariant:** frames sent = pushed - dropped by flushes - still queued; the frames in
 //! flight are the last `pushed - dropped - popped` ones pushed, oldest first.
@@ -20,6 +22,9 @@ use crate::transport::{FRAME_SAMPLES, RoomTransport, TransportError};
 /// late wake-up of the shell, short enough that ducking and cancelling act quickly.
 pub(crate) const AHEAD_FRAMES: usize = 10;
 
+/// Level of the agent's voice while ducked: -18 dB, clearly yielding but never a gap.
+pub(crate) const DUCK_GAIN: f32 = 0.125;
+
 struct Frame {
     speech: SpeechId,
     /// Real (unpadded) samples of `speech` up to the end of this frame.
@@ -31,7 +36,8 @@ struct InFlight {
     speech: SpeechId,
     cumulative: u64,
     rms: f32,
-    /// Kept so a hold can take the frame back from the transport.
+    /// The frame as synthesized (before any duck), kept so a change of level can take it
+    /// back from the transport and send it again.
     samples: Box<[i16]>,
 }
 
@@ -45,7 +51,6 @@ pub(crate) struct Sent {
 }
 
 /// The agent's outgoing audio between the voice task and the transport.
-#[derive(Default)]
 pub(crate) struct Playout {
     local: VecDeque<Frame>,
     in_flight: VecDeque<InFlight>,
@@ -54,9 +59,28 @@ pub(crate) struct Playout {
     pushed: u64,
     dropped: u64,
     popped: u64,
-    held: bool,
+    ducked: bool,
+    /// Gain of the last frame pushed (ramps start from it).
+    gain: f32,
     /// The speech of the last frame the pacer sent.
     last_sent: Option<SpeechId>,
+}
+
+impl Default for Playout {
+    fn default() -> Self {
+        Self {
+            local: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            partial: Vec::new(),
+            partial_speech: None,
+            pushed: 0,
+            dropped: 0,
+            popped: 0,
+            ducked: false,
+            gain: 1.0,
+            last_sent: None,
+        }
+    }
 }
 
 impl Playout {
@@ -104,17 +128,25 @@ impl Playout {
     /// Moves frames to the transport until it holds [`AHEAD_FRAMES`]; returns how many.
     pub fn top_up(&mut self, room: &impl RoomTransport) -> Result<usize, TransportError> {
         let mut n = 0;
-        while !self.held && room.queued_audio() < AHEAD_FRAMES {
+        while room.queued_audio() < AHEAD_FRAMES {
             let Some(frame) = self.local.pop_front() else {
                 break;
             };
-            room.push_audio(&frame.samples)?;
+            let target = if self.ducked { DUCK_GAIN } else { 1.0 };
+            let sent = if self.gain == 1.0 && target == 1.0 {
+                None
+            } else {
+                Some(ramped(&frame.samples, self.gain, target))
+            };
+            self.gain = target;
+            let out = sent.as_deref().unwrap_or(&frame.samples);
+            room.push_audio(out)?;
             self.pushed += 1;
             n += 1;
             self.in_flight.push_back(InFlight {
                 speech: frame.speech,
                 cumulative: frame.cumulative,
-                rms: rms(&frame.samples),
+                rms: rms(out),
                 samples: frame.samples,
             });
         }
@@ -154,7 +186,7 @@ impl Playout {
 
     /// Drops audio of speeches whose playout has not started (cancelled synthesis).
     pub fn cancel_unstarted(&mut self) {
-        // While held, nothing is in flight: the speech heard last is the one started.
+        // The speech pushed last (or, with nothing in flight, sent last) has started.
         let started = self.in_flight.back().map(|f| f.speech).or(self.last_sent);
         self.local.retain(|f| Some(f.speech) == started);
         if self.partial_speech.is_some_and(|(s, _)| Some(s) != started) {
@@ -163,13 +195,27 @@ impl Playout {
         }
     }
 
-    /// Holds playout: takes back every frame the pacer has not sent yet and sends nothing
-    /// until [`Self::release`]. Returns how many frames came back.
-    pub fn hold(&mut self, room: &impl RoomTransport) -> usize {
-        self.held = true;
+    /// Ducks the agent's voice: every frame the pacer has not sent yet goes out again at
+    /// [`DUCK_GAIN`]. Returns how many frames came back from the transport.
+    pub fn duck(&mut self, room: &impl RoomTransport) -> usize {
+        self.set_ducked(room, true)
+    }
+
+    /// Ends a duck: the frames not sent yet go out again at full level.
+    pub fn unduck(&mut self, room: &impl RoomTransport) -> usize {
+        self.set_ducked(room, false)
+    }
+
+    fn set_ducked(&mut self, room: &impl RoomTransport, ducked: bool) -> usize {
+        if self.ducked == ducked {
+            return 0;
+        }
+        self.ducked = ducked;
         let back = room.flush_audio();
         self.dropped += back as u64;
         let keep = self.in_flight.len().saturating_sub(back);
+        // The next frame ramps from the level the pacer really sent last.
+        self.gain = if ducked { 1.0 } else { DUCK_GAIN };
         for f in self.in_flight.drain(keep..).rev() {
             self.local.push_front(Frame {
                 speech: f.speech,
@@ -180,15 +226,23 @@ impl Playout {
         back
     }
 
-    /// Ends a hold: playout goes on from the first frame not sent.
-    pub fn release(&mut self) {
-        self.held = false;
-    }
-
     /// True while audio is waiting or in flight.
     pub fn busy(&self) -> bool {
         !self.local.is_empty() || !self.in_flight.is_empty() || !self.partial.is_empty()
     }
+}
+
+/// `samples` scaled by a gain that moves linearly from `from` to `to` across the frame.
+fn ramped(samples: &[i16], from: f32, to: f32) -> Vec<i16> {
+    let n = samples.len().max(1) as f32;
+    samples
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let g = from + (to - from) * (i as f32 + 1.0) / n;
+            (f32::from(s) * g).round() as i16
+        })
+        .collect()
 }
 
 /// RMS of a frame, 0..1 of full scale.
@@ -234,40 +288,49 @@ mod tests {
     }
 
     #[test]
-    fn a_hold_takes_unsent_frames_back_and_a_release_resumes_where_it_stopped() {
-        let (room, _peer) = MemoryRoom::new();
+    fn a_duck_lowers_unsent_frames_at_once_and_an_unduck_restores_them_with_nothing_lost() {
+        let (room, peer) = MemoryRoom::new();
         let mut p = Playout::default();
-        let samples: Vec<i16> = (0..FRAME_SAMPLES as i16 * 20).collect();
-        p.add(1, &samples);
+        p.add(1, &vec![8000; FRAME_SAMPLES * 20]);
         p.end_speech();
         p.top_up(&room).expect("push");
         room.play(4);
         let mut sent = Vec::new();
         p.sent(&room, &mut sent);
         assert_eq!(sent.len(), 4);
-        assert_eq!(p.hold(&room), AHEAD_FRAMES - 4);
-        assert_eq!(room.queued_audio(), 0);
-        assert_eq!(p.top_up(&room).expect("held"), 0);
+        assert_eq!(p.duck(&room), AHEAD_FRAMES - 4, "unsent frames come back");
+        assert_eq!(p.duck(&room), 0, "a second duck changes nothing");
+        p.top_up(&room).expect("push");
+        room.play(4);
+        p.sent(&room, &mut sent);
+        let levels: Vec<f32> = sent.iter().map(|s| s.rms).collect();
+        let full = 8000.0 / 32768.0;
+        assert!((levels[3] - full).abs() < 1e-3, "{levels:?}");
+        assert!(
+            levels[4] < full && levels[4] > full * DUCK_GAIN,
+            "a ramp: {levels:?}"
+        );
+        assert!((levels[5] - full * DUCK_GAIN).abs() < 1e-3, "{levels:?}");
         p.add(2, &[9; FRAME_SAMPLES * 3]);
         p.end_speech();
         p.cancel_unstarted();
-        assert_eq!(
-            p.local.len(),
-            16,
-            "the held speech stays, the unstarted one goes"
-        );
-        sent.clear();
-        p.sent(&room, &mut sent);
-        assert!(sent.is_empty(), "nothing is sent while held");
-        p.release();
+        p.unduck(&room);
         while p.busy() {
             p.top_up(&room).expect("push");
             room.play(3);
             p.sent(&room, &mut sent);
         }
         let progress: Vec<u64> = sent.iter().map(|s| s.cumulative).collect();
-        let expected: Vec<u64> = (5..=20).map(|i| i * FRAME_SAMPLES as u64).collect();
+        let expected: Vec<u64> = (1..=20).map(|i| i * FRAME_SAMPLES as u64).collect();
         assert_eq!(progress, expected, "every frame once, in order");
-        assert!(!p.busy());
+        let last = sent.last().expect("sent").rms;
+        assert!((last - full).abs() < 1e-3, "full level again: {last}");
+        // What the room heard: 20 frames, none silent.
+        let heard = peer.sent().audio;
+        assert_eq!(heard.len(), 20, "every frame reached the room once");
+        assert!(
+            heard.iter().all(|f| rms(f) > full * DUCK_GAIN * 0.9),
+            "no hole"
+        );
     }
 }

@@ -558,12 +558,12 @@ impl Shell {
                 tracing::debug!(dropped, "agent audio flushed");
             }
             Output::Duck => {
-                let back = self.playout.hold(room);
-                tracing::debug!(back, "agent playout held");
+                let back = self.playout.duck(room);
+                tracing::debug!(back, "agent voice ducked");
                 self.duck_since.get_or_insert_with(std::time::Instant::now);
             }
             Output::Unduck => {
-                self.playout.release();
+                self.playout.unduck(room);
                 if let Some(since) = self.duck_since.take() {
                     self.report.ducks.push(since.elapsed());
                 }
