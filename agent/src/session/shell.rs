@@ -39,7 +39,7 @@ pub async fn run<T: RoomTransport>(
     hooks: Hooks,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<SessionReport, SessionError> {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let mode = match (&config.brief, &config.llm) {
         (Some(brief), llm) => Mode::Conducted {
             conductor: Box::new(conversation::conductor::Conductor::new(brief.clone())),
@@ -100,7 +100,7 @@ pub async fn run<T: RoomTransport>(
     loop {
         let wake = shell
             .deadline
-            .map(|d| tokio::time::Instant::from_std(started + d.since_start()));
+            .map(|d| started + d.since_start());
         let busy = shell.playout.busy();
         let stt_open = shell.stt.is_some();
         let event = tokio::select! {
@@ -199,7 +199,9 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 
 struct Shell {
     engine: Engine,
-    started: std::time::Instant,
+    /// The session's clock starts here; read through `tokio::time`, so paused-time tests
+    /// drive it.
+    started: tokio::time::Instant,
     listener: Listener,
     stt: Option<SttStream>,
     thinker: Option<Thinker>,
@@ -218,7 +220,7 @@ struct Shell {
     reconnecting: bool,
     opened: bool,
     deadline: Option<conversation::Instant>,
-    duck_since: Option<std::time::Instant>,
+    duck_since: Option<tokio::time::Instant>,
     hooks: Hooks,
     report: SessionReport,
     /// History messages already passed to `hooks.on_message`.
@@ -560,7 +562,7 @@ impl Shell {
             Output::Duck => {
                 let back = self.playout.duck(room);
                 tracing::debug!(back, "agent voice ducked");
-                self.duck_since.get_or_insert_with(std::time::Instant::now);
+                self.duck_since.get_or_insert_with(tokio::time::Instant::now);
             }
             Output::Unduck => {
                 self.playout.unduck(room);
