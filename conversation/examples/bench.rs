@@ -204,6 +204,7 @@ fn name(k: &InputKind) -> &'static str {
         InputKind::InboundEnergy(_) => "inbound_energy",
         InputKind::OutboundEnergy(_) => "outbound_energy",
         InputKind::Stt(_) => "stt",
+        InputKind::SttUtteranceEnd { .. } => "stt_utterance_end",
         InputKind::LlmToken { .. } => "llm_token",
         InputKind::LlmDone { .. } => "llm_done",
         InputKind::LlmError { .. } => "llm_error",

@@ -123,6 +123,7 @@ impl Engine {
             InputKind::InboundEnergy(rms) => self.echo.push_inbound(now, rms),
             InputKind::OutboundEnergy(rms) => self.echo.push_outbound(now, rms),
             InputKind::Stt(r) => self.stt(r),
+            InputKind::SttUtteranceEnd { last_word_end } => self.stt_utterance_end(last_word_end),
             InputKind::LlmToken { request, token } => {
                 if !self.speculation_token(request, &token) {
                     self.llm_token(request, &token);

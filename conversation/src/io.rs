@@ -41,6 +41,11 @@ pub enum InputKind {
     /// RMS of one frame the agent sent (its outbound envelope).
     OutboundEnergy(f32),
     Stt(SttResult),
+    /// The recognizer judged the utterance over (no words for a while); its last word
+    /// ended at `last_word_end`.
+    SttUtteranceEnd {
+        last_word_end: Instant,
+    },
     LlmToken {
         request: RequestId,
         token: String,

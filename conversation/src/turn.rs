@@ -24,6 +24,8 @@ pub(crate) struct CandidateTurn {
     pub last_voiced: Option<Instant>,
     /// Where the last recognised word of the finals ends.
     pub words_end: Option<Instant>,
+    /// The recognizer judged the utterance over after the last final.
+    pub stt_ended: bool,
 }
 
 impl CandidateTurn {
@@ -110,6 +112,7 @@ impl Engine {
         if r.is_final {
             self.turn.words_end = Some(self.turn.words_end.map_or(r.end, |e| e.max(r.end)));
         }
+        self.turn.stt_ended = false;
         let id = SegmentId {
             side: Side::Candidate,
             index: self.candidate_segment,
@@ -145,10 +148,29 @@ impl Engine {
                     deadline + self.cfg.endpoint.stt_final_grace
                 }
             });
-        let quiet = self.quiet_deadline();
-        match (vad, quiet) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // The recognizer's own end of utterance (a second without words) ends a settled
+        // turn that is not left open by its last word.
+        let stt = (self.turn.stt_ended
+            && self.turn.settled()
+            && !self.expect_thinking
+            && completeness(self.turn.tail()) != Completeness::Incomplete)
+            .then_some(self.now);
+        [vad, self.quiet_deadline(), stt]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The recognizer's end of utterance: counts for the turn whose last word it follows,
+    /// even while the VAD still hears sound (a noisy room): the recognizer heard no words.
+    pub(crate) fn stt_utterance_end(&mut self, last_word_end: Instant) {
+        let slack = Duration::from_millis(50);
+        let after_words = self
+            .turn
+            .words_end
+            .is_some_and(|w| last_word_end + slack >= w);
+        if self.turn.has_text() && after_words {
+            self.turn.stt_ended = true;
         }
     }
 

@@ -337,3 +337,40 @@ fn a_candidate_who_goes_on_during_the_vad_hangover_is_not_talked_over() {
         "{msgs:?}"
     );
 }
+
+#[test]
+fn the_recognizers_utterance_end_ends_an_unpunctuated_turn_but_not_an_open_one() {
+    use conversation::InputKind;
+    for (text, open) in [
+        ("i mostly write rust these days", false),
+        ("i mostly write rust and", true),
+    ] {
+        let mut sim = sim(Mode::Llm);
+        sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
+        let listening = greeted(&mut sim);
+        let (start, dur) = (listening + 0.5, 1.5);
+        let end = start + dur;
+        sim.say(start, dur, text);
+        // A noisy room: the VAD goes on hearing sound for three seconds after the words.
+        sim.noise(end + 0.1, 3.0);
+        // Deepgram's UtteranceEnd: a second without words after the last one.
+        sim.schedule(
+            end + 1.05,
+            InputKind::SttUtteranceEnd {
+                last_word_end: t(end),
+            },
+        );
+        sim.run_secs(end + 4.0);
+        let commit = sim.first_at(|o| {
+            matches!(o, Output::Transcript(TranscriptSegment { id, is_final: true, .. })
+                if id.side == Side::Candidate)
+        });
+        if open {
+            // A trailing "and" still waits for the VAD rule (the noise's end + 3 s).
+            assert_eq!(commit, None, "{text}");
+        } else {
+            // Without it, the turn would wait for the noise to end, then 1 s more.
+            assert_eq!(commit, Some(t(end + 1.05)), "{text}");
+        }
+    }
+}

@@ -98,9 +98,7 @@ pub async fn run<T: RoomTransport>(
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let wake = shell
-            .deadline
-            .map(|d| started + d.since_start());
+        let wake = shell.deadline.map(|d| started + d.since_start());
         let busy = shell.playout.busy();
         let stt_open = shell.stt.is_some();
         let event = tokio::select! {
@@ -393,6 +391,10 @@ impl Shell {
                 };
                 self.input(InputKind::Stt(result));
             }
+            Some(SttEvent::UtteranceEnd { last_word_end }) => {
+                let last_word_end = self.times.at_seconds(last_word_end);
+                self.input(InputKind::SttUtteranceEnd { last_word_end });
+            }
             Some(SttEvent::Reconnected { reconnects, .. }) => {
                 tracing::warn!(reconnects, "speech-to-text reconnected; audio replayed");
             }
@@ -562,7 +564,8 @@ impl Shell {
             Output::Duck => {
                 let back = self.playout.duck(room);
                 tracing::debug!(back, "agent voice ducked");
-                self.duck_since.get_or_insert_with(tokio::time::Instant::now);
+                self.duck_since
+                    .get_or_insert_with(tokio::time::Instant::now);
             }
             Output::Unduck => {
                 self.playout.unduck(room);
