@@ -75,14 +75,39 @@ pub(crate) struct PublishedTrack {
     pub payload_type: u8,
 }
 
+/// Where the pacer writes each 20 ms Opus packet: the published track, or a recorder in
+/// tests (so the pacer runs in paused `tokio::time`).
+#[async_trait::async_trait]
+pub(crate) trait PacketSink: Clone + Send + Sync + 'static {
+    async fn write(&self, packet: Bytes, level: AudioLevelExtension) -> Result<(), String>;
+}
+
+#[async_trait::async_trait]
+impl PacketSink for PublishedTrack {
+    async fn write(&self, packet: Bytes, level: AudioLevelExtension) -> Result<(), String> {
+        let sample = Sample {
+            data: packet,
+            duration: FRAME_DURATION,
+            ..Sample::new(Instant::now())
+        };
+        self.track
+            .sample_writer(self.ssrc, self.payload_type)
+            .with_audio_level(level)
+            .write_sample(&sample)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Frames of silence still run through the encoder after audio stops (then the cached
 /// silence packet is sent).
 const QUIET_ENCODED: u32 = 10;
 
-/// Runs until the queue's owner drops the track channel.
-pub(crate) async fn run_pacer(
+/// Runs until the queue's owner drops the track channel: one packet every 20 ms of
+/// `tokio::time`, the next queued frame or silence.
+pub(crate) async fn run_pacer<S: PacketSink>(
     queue: Arc<OutboundQueue>,
-    mut track: watch::Receiver<Option<PublishedTrack>>,
+    mut track: watch::Receiver<Option<S>>,
 ) {
     let mut encoder = match OpusEncoder::new() {
         Ok(e) => e,
@@ -135,17 +160,7 @@ pub(crate) async fn run_pacer(
                 }
             },
         };
-        let sample = Sample {
-            data: packet,
-            duration: FRAME_DURATION,
-            ..Sample::new(Instant::now())
-        };
-        let result = published
-            .track
-            .sample_writer(published.ssrc, published.payload_type)
-            .with_audio_level(audio_level(pcm))
-            .write_sample(&sample)
-            .await;
+        let result = published.write(packet, audio_level(pcm)).await;
         if let Err(e) = result
             && !write_failed
         {
@@ -177,6 +192,7 @@ const VOICE_LEVEL: u8 = 50;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn flush_drops_everything_queued() {
@@ -190,6 +206,72 @@ mod tests {
         assert_eq!(q.flush(), 5);
         assert_eq!(q.len(), 0);
         assert!(q.pop().is_none());
+    }
+
+    /// Records every packet with its (paused) time and level.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<(tokio::time::Instant, u8)>>>);
+
+    #[async_trait::async_trait]
+    impl PacketSink for Recorder {
+        async fn write(&self, _packet: Bytes, level: AudioLevelExtension) -> Result<(), String> {
+            let mut packets = self.0.lock().map_err(|e| e.to_string())?;
+            packets.push((tokio::time::Instant::now(), level.level));
+            Ok(())
+        }
+    }
+
+    impl Recorder {
+        fn packets(&self) -> Vec<(tokio::time::Instant, u8)> {
+            self.0.lock().map(|p| p.clone()).unwrap_or_default()
+        }
+    }
+
+    /// A loud frame: level 6 dBov (silence is 127).
+    const TONE: [i16; FRAME_SAMPLES] = [16384; FRAME_SAMPLES];
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pacer_sends_a_frame_every_20_ms_without_gaps_and_a_flush_silences_the_next() {
+        let queue = Arc::new(OutboundQueue::default());
+        let sink = Recorder::default();
+        let (tx, rx) = watch::channel(Some(sink.clone()));
+        let pacer = tokio::spawn(run_pacer(queue.clone(), rx));
+        for _ in 0..100 {
+            queue.push(&TONE).expect("a frame");
+        }
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let flushed_at = tokio::time::Instant::now();
+        let dropped = queue.flush();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(tx);
+        pacer.await.expect("the pacer ends with its track channel");
+
+        let packets = sink.packets();
+        let gaps: Vec<Duration> = packets.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        assert!(
+            gaps.iter().all(|g| *g == FRAME_DURATION),
+            "one packet every 20 ms: {gaps:?}"
+        );
+        let loud: Vec<_> = packets.iter().filter(|(_, level)| *level < 50).collect();
+        assert_eq!(
+            loud.len() + dropped,
+            100,
+            "every frame sent once or flushed"
+        );
+        assert!(loud.len() >= 50, "a second of tone played: {}", loud.len());
+        let last_loud = loud.last().expect("tone sent").0;
+        assert!(
+            last_loud <= flushed_at,
+            "nothing of the tone after the flush ({:?} after)",
+            last_loud - flushed_at
+        );
+        assert!(
+            packets
+                .iter()
+                .filter(|(at, _)| *at > flushed_at)
+                .all(|(_, level)| *level == 127),
+            "silence after the flush"
+        );
     }
 
     #[test]
