@@ -91,8 +91,13 @@ pub(crate) async fn build(
     )?;
     let registry =
         register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)?;
+    // A server's connectivity check can arrive before its trickled candidate: the pair is
+    // then peer-reflexive, and ICE's default waits a whole second before nominating one. The
+    // server's address is the same either way, so do not wait (this was the occasional
+    // second in ICE checking before an agent's first words).
     let setting_engine = SettingEngineBuilder::new()
         .with_include_loopback_candidate(options.loopback_only)
+        .with_prflx_acceptance_min_wait(Some(std::time::Duration::ZERO))
         .build();
     let config = RTCConfigurationBuilder::new()
         .with_ice_servers(options.ice_servers.clone())

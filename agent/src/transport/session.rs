@@ -92,6 +92,10 @@ pub(crate) struct Session {
     pending_candidates: [Vec<RTCIceCandidateInit>; 2],
     pending_track_cid: Option<String>,
     published: watch::Sender<Option<PublishedTrack>>,
+    /// The track negotiated but not handed to the pacer yet: RTP written before the
+    /// publisher's DTLS handshake is done cannot be encrypted (SRTP has no keys yet).
+    unconnected_track: Option<PublishedTrack>,
+    publisher_connected: bool,
     encoder: DataEncoder,
     decoder: DataDecoder,
     request_id: u32,
@@ -181,6 +185,8 @@ impl Session {
             pending_candidates: [Vec::new(), Vec::new()],
             pending_track_cid: None,
             published,
+            unconnected_track: None,
+            publisher_connected: false,
             encoder: DataEncoder::default(),
             decoder: DataDecoder::default(),
             request_id: 0,
@@ -349,6 +355,12 @@ impl Session {
                 match state {
                     RTCPeerConnectionState::Connected if kind == PcKind::Subscriber => {
                         self.subscriber_connected = true;
+                    }
+                    RTCPeerConnectionState::Connected => {
+                        self.publisher_connected = true;
+                        if let Some(track) = self.unconnected_track.take() {
+                            self.published.send_replace(Some(track));
+                        }
                     }
                     RTCPeerConnectionState::Failed => {
                         return Err(TransportError::PeerConnectionFailed(match kind {

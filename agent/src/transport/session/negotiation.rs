@@ -122,11 +122,17 @@ impl Session {
             )
             .await?;
         self.negotiate().await?;
-        self.published.send_replace(Some(PublishedTrack {
+        let track = PublishedTrack {
             track,
             ssrc,
             payload_type: codec.payload_type,
-        }));
+        };
+        // The pacer gets the track once the publisher is connected (DTLS done, SRTP keyed).
+        if self.publisher_connected {
+            self.published.send_replace(Some(track));
+        } else {
+            self.unconnected_track = Some(track);
+        }
         Ok(())
     }
 
