@@ -95,6 +95,8 @@ pub(crate) struct Session {
     /// The track negotiated but not handed to the pacer yet: RTP written before the
     /// publisher's DTLS handshake is done cannot be encrypted (SRTP has no keys yet).
     unconnected_track: Option<PublishedTrack>,
+    /// The publisher's own candidates gathered before the server's answer.
+    unsent_candidates: Vec<RTCIceCandidateInit>,
     publisher_connected: bool,
     encoder: DataEncoder,
     decoder: DataDecoder,
@@ -186,6 +188,7 @@ impl Session {
             pending_track_cid: None,
             published,
             unconnected_track: None,
+            unsent_candidates: Vec::new(),
             publisher_connected: false,
             encoder: DataEncoder::default(),
             decoder: DataDecoder::default(),
@@ -342,12 +345,13 @@ impl Session {
     async fn on_pc_event(&mut self, event: PcEvent) -> Result<Option<SessionEnd>, TransportError> {
         match event {
             PcEvent::Candidate(kind, init) => {
-                if let Ok(json) = serde_json::to_string(&init) {
-                    self.send(signal_request::Message::Trickle(proto::TrickleRequest {
-                        candidate_init: json,
-                        target: kind.signal_target(),
-                        r#final: false,
-                    }));
+                // Until the server's answer is applied, the publisher cannot check a
+                // server's connectivity request (it has no remote password and drops it), so
+                // its candidates wait for the answer and the server's first checks succeed.
+                if kind == PcKind::Publisher && !self.remote_set[0] {
+                    self.unsent_candidates.push(init);
+                } else {
+                    self.trickle(kind, &init);
                 }
             }
             PcEvent::State(kind, state) => {

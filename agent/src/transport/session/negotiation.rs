@@ -57,6 +57,9 @@ impl Session {
         self.offer_in_flight = false;
         self.remote_set[0] = true;
         self.drain_candidates(PcKind::Publisher).await;
+        for init in std::mem::take(&mut self.unsent_candidates) {
+            self.trickle(PcKind::Publisher, &init);
+        }
         if std::mem::take(&mut self.renegotiate) {
             self.negotiate().await?;
         }
@@ -153,6 +156,17 @@ impl Session {
             }
         } else {
             self.pending_candidates[index].push(init);
+        }
+    }
+
+    /// Sends one of our ICE candidates to the server.
+    pub(super) fn trickle(&self, kind: PcKind, init: &RTCIceCandidateInit) {
+        if let Ok(json) = serde_json::to_string(init) {
+            self.send(signal_request::Message::Trickle(proto::TrickleRequest {
+                candidate_init: json,
+                target: kind.signal_target(),
+                r#final: false,
+            }));
         }
     }
 
