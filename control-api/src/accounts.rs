@@ -1,10 +1,8 @@
 //! User accounts: the `users` table, written once for both backends.
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::db::Db;
+use crate::db::{Db, Flag};
 use crate::error::ApiError;
 
 /// An e-mail address as stored: trimmed and lowercased, checked for a plausible shape (one
@@ -65,14 +63,17 @@ pub fn normalize_username(raw: &str) -> Result<String, ApiError> {
     }
 }
 
-/// A user as the API shows it (seed 003's user object; never the password hash).
-#[derive(Debug, Clone, Serialize)]
+/// A user as the API shows it (seed 003's user object; never the password hash); read from
+/// a `users` row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
     pub id: String,
     pub email: String,
     pub username: Option<String>,
     pub full_name: Option<String>,
+    #[sqlx(try_from = "Flag")]
     pub is_active: bool,
+    #[sqlx(try_from = "Flag")]
     pub is_superuser: bool,
     pub created_at: String,
 }
@@ -116,12 +117,19 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, ApiError> {
 
 /// The user with this id, if any.
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<User>, ApiError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    row.as_ref().map(from_row).transpose()
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// A user's row with their password hash.
+#[derive(sqlx::FromRow)]
+struct Credentials {
+    #[sqlx(flatten)]
+    user: User,
+    hashed_password: String,
 }
 
 /// The user with this login and their password hash. A login with `@` is an e-mail address,
@@ -133,32 +141,14 @@ pub async fn credentials(db: &Db, login: &str) -> Result<Option<(User, String)>,
     } else {
         "username"
     };
-    let row = sqlx::query(&format!(
+    let row: Option<Credentials> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, hashed_password FROM users WHERE {field} = $1"
     ))
     .bind(login)
     .fetch_optional(db.pool())
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
-    match row {
-        Some(row) => {
-            let hash: String = row.try_get("hashed_password")?;
-            Ok(Some((from_row(&row)?, hash)))
-        }
-        None => Ok(None),
-    }
-}
-
-fn from_row(row: &AnyRow) -> Result<User, ApiError> {
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        username: row.try_get("username")?,
-        full_name: row.try_get("full_name")?,
-        is_active: row.try_get::<i64, _>("is_active")? != 0,
-        is_superuser: row.try_get::<i64, _>("is_superuser")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(row.map(|c| (c.user, c.hashed_password)))
 }
 
 /// Applies a profile update; `None` fields stay as they are.

@@ -6,7 +6,6 @@
 //! on both backends), so concurrent appends never lose a turn; bounded lengths keep a row small.
 
 use serde_json::Value;
-use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::ApiError;
@@ -30,12 +29,10 @@ impl Log {
 
 /// The owner of interview `id` (the service may act on any interview).
 pub async fn owner(db: &Db, id: &str) -> Result<String, ApiError> {
-    sqlx::query("SELECT user_id FROM interviews WHERE id = $1")
+    sqlx::query_scalar("SELECT user_id FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
         .await?
-        .map(|row| row.try_get::<String, _>("user_id"))
-        .transpose()?
         .ok_or_else(crate::interviews::not_found)
 }
 
@@ -59,13 +56,12 @@ pub async fn append(
     if touched.rows_affected() == 0 {
         return Err(crate::interviews::not_found());
     }
-    let row = sqlx::query(&format!(
+    let text: String = sqlx::query_scalar(&format!(
         "SELECT {column} AS log FROM interviews WHERE id = $1"
     ))
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let text: String = row.try_get("log")?;
     let mut items: Vec<Value> =
         serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))?;
     if items.len() >= MAX_ITEMS {
@@ -118,23 +114,21 @@ pub async fn set_report(
 
 /// The events log of an interview.
 pub async fn events(db: &Db, id: &str) -> Result<Value, ApiError> {
-    let row = sqlx::query("SELECT events FROM interviews WHERE id = $1")
+    let text: String = sqlx::query_scalar("SELECT events FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(crate::interviews::not_found)?;
-    let text: String = row.try_get("events")?;
     serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// The id and status of the interview held in LiveKit room `room`.
 pub async fn by_room(db: &Db, room: &str) -> Result<Option<(String, String)>, ApiError> {
-    let row = sqlx::query("SELECT id, status FROM interviews WHERE room_name = $1")
+    let row = sqlx::query_as("SELECT id, status FROM interviews WHERE room_name = $1")
         .bind(room)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|row| Ok((row.try_get("id")?, row.try_get("status")?)))
-        .transpose()
+    Ok(row)
 }
 
 /// Counts one more agent dispatch for interview `id`.

@@ -5,22 +5,22 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::db::Db;
+use crate::db::{Db, Flag};
 use crate::error::ApiError;
 
-/// An API key as listed (never the secret).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An API key as listed (never the secret); read from an `api_keys` row.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct ApiKey {
     /// Id used to deactivate the key (UUID).
     pub id: String,
     /// The caller's label.
     pub name: String,
     /// The public `pk_` identifier.
+    #[sqlx(rename = "public_key")]
     pub key: String,
     /// Whether requests may still use it.
+    #[sqlx(try_from = "Flag")]
     pub is_active: bool,
     /// Requests authenticated with it so far.
     pub usage_count: i64,
@@ -64,12 +64,12 @@ pub async fn create(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    let active: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM api_keys WHERE user_id = $1 AND is_active = 1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await
-            .and_then(|row| row.try_get("n"))?;
+    let active: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) AS n FROM api_keys WHERE user_id = $1 AND is_active = 1",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
     if active >= i64::from(limit) {
         return Err(ApiError::BadRequest(format!(
             "maximum number of API keys reached ({limit} active)"
@@ -112,13 +112,13 @@ pub async fn create(
 
 /// The user's keys, newest first.
 pub async fn list(db: &Db, user_id: &str) -> Result<Vec<ApiKey>, ApiError> {
-    let rows = sqlx::query(&format!(
+    let keys = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id"
     ))
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(from_row).collect()
+    Ok(keys)
 }
 
 /// Deactivates the user's key `id`; another user's or an unknown id is a 404.
@@ -137,14 +137,13 @@ pub async fn deactivate(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError
 /// The owner and id of the active key with this secret, counting this use.
 /// Unknown and deactivated secrets are both a 401.
 pub async fn authenticate(db: &Db, secret: &str) -> Result<(String, String), ApiError> {
-    let row = sqlx::query("SELECT id, user_id, is_active FROM api_keys WHERE secret_hash = $1")
-        .bind(hash_secret(secret))
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("invalid API key".to_owned()))?;
-    let id: String = row.try_get("id")?;
-    let user_id: String = row.try_get("user_id")?;
-    if row.try_get::<i64, _>("is_active")? == 0 {
+    let (id, user_id, is_active): (String, String, Flag) =
+        sqlx::query_as("SELECT id, user_id, is_active FROM api_keys WHERE secret_hash = $1")
+            .bind(hash_secret(secret))
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("invalid API key".to_owned()))?;
+    if !bool::from(is_active) {
         return Err(ApiError::Unauthorized("API key is deactivated".to_owned()));
     }
     sqlx::query(
@@ -155,16 +154,4 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<(String, String), Api
     .execute(db.pool())
     .await?;
     Ok((user_id, id))
-}
-
-fn from_row(row: &AnyRow) -> Result<ApiKey, ApiError> {
-    Ok(ApiKey {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        key: row.try_get("public_key")?,
-        is_active: row.try_get::<i64, _>("is_active")? != 0,
-        usage_count: row.try_get("usage_count")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-    })
 }

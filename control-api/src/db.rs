@@ -8,8 +8,10 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
-use sqlx::{AnyPool, Row};
+use serde::de::DeserializeOwned;
+use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfo, AnyValueRef, install_default_drivers};
+use sqlx::error::BoxDynError;
+use sqlx::{Any, AnyPool, Decode, FromRow, Row, Type};
 
 /// The database flavour behind the pool, chosen by the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,17 +113,20 @@ impl Db {
         }
     }
 
-    /// The row of `table` (its `columns`) with this `id` if it belongs to `user_id`: the one
-    /// query behind every "the caller's object, or 404". `table` and `columns` are the
-    /// caller's constants, never request data.
-    pub async fn owned_row(
+    /// The row of `table` (its `columns`, read as a `T`) with this `id` if it belongs to
+    /// `user_id`: the one query behind every "the caller's object, or 404". `table` and
+    /// `columns` are the caller's constants, never request data.
+    pub async fn owned_row<T>(
         &self,
         table: &str,
         columns: &str,
         user_id: &str,
         id: &str,
-    ) -> Result<Option<AnyRow>, sqlx::Error> {
-        sqlx::query(&format!(
+    ) -> Result<Option<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        sqlx::query_as(&format!(
             "SELECT {columns} FROM {table} WHERE id = $1 AND user_id = $2"
         ))
         .bind(id)
@@ -151,6 +156,81 @@ impl Db {
     /// Closes the pool; later queries fail.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+// Column adapters for `#[derive(sqlx::FromRow)]` fields (`#[sqlx(try_from = "...")]`): the
+// stored forms of the invariant above. Each decodes its column as `i64` or as text, exactly
+// as those types do on both backends, then converts.
+
+/// A 0/1 flag column (`BIGINT`/`INTEGER`) read as a `bool`: any non-zero value is true.
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Flag(i64);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> Self {
+        flag.0 != 0
+    }
+}
+
+/// A Unix-seconds column (`BIGINT`) read as a `u64`; a negative value (never written) reads
+/// as 0.
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct UnixSeconds(i64);
+
+impl From<UnixSeconds> for u64 {
+    fn from(secs: UnixSeconds) -> Self {
+        u64::try_from(secs.0).unwrap_or(0)
+    }
+}
+
+/// A JSON document stored as text, parsed into a `T`; a text that does not parse is a
+/// decode error of its column. SQL `NULL` reads as JSON `null`, so a nullable column maps to
+/// an `Option<T>` (and to an error for any other `T`).
+///
+/// A field of type `T` reads it with `#[sqlx(try_from = "JsonText<T>")]`, which needs
+/// `From<JsonText<T>> for T`: it is implemented here for `Vec`, `Option` and
+/// `serde_json::Value`, and next to each other type stored this way (the orphan rule allows
+/// no blanket impl).
+#[derive(Debug, Clone)]
+pub struct JsonText<T>(pub T);
+
+impl<T> Type<Any> for JsonText<T> {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r, T: DeserializeOwned> Decode<'r, Any> for JsonText<T> {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <Option<String> as Decode<'r, Any>>::decode(value)?;
+        Ok(Self(serde_json::from_str(
+            text.as_deref().unwrap_or("null"),
+        )?))
+    }
+}
+
+impl<T> From<JsonText<Vec<T>>> for Vec<T> {
+    fn from(json: JsonText<Vec<T>>) -> Self {
+        json.0
+    }
+}
+
+impl<T> From<JsonText<Option<T>>> for Option<T> {
+    fn from(json: JsonText<Option<T>>) -> Self {
+        json.0
+    }
+}
+
+impl From<JsonText<serde_json::Value>> for serde_json::Value {
+    fn from(json: JsonText<serde_json::Value>) -> Self {
+        json.0
     }
 }
 

@@ -9,7 +9,6 @@
 
 use contract::delivery::{AudioFeatures, DeliveryPoint, DeliverySummary, TimelineBatch};
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::ApiError;
@@ -153,11 +152,11 @@ async fn session_row(
     if known.is_some() {
         return Ok(());
     }
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM delivery_sessions WHERE interview_id = $1")
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let n: i64 = row.try_get("n")?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM delivery_sessions WHERE interview_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
     if n >= MAX_SESSIONS {
         return Err(ApiError::BadRequest(format!(
             "the interview already has delivery from {MAX_SESSIONS} sessions"
@@ -209,11 +208,11 @@ pub async fn append(db: &Db, id: &str, batch: &TimelineBatch) -> Result<i64, Api
     let mut tx = db.begin_write().await?;
     lock_interview(&mut tx, id).await?;
     session_row(&mut tx, id, &batch.session).await?;
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM delivery_points WHERE interview_id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let held: i64 = row.try_get("n")?;
+    let held: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM delivery_points WHERE interview_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
     if held + batch.points.len() as i64 > MAX_POINTS {
         return Err(ApiError::BadRequest(format!(
             "the interview's timeline is full ({MAX_POINTS} points)"
@@ -288,36 +287,34 @@ pub async fn set_summary(db: &Db, id: &str, summary: &DeliverySummary) -> Result
 
 /// The timeline of interview `id` (the caller has checked ownership).
 pub async fn timeline(db: &Db, id: &str) -> Result<Timeline, ApiError> {
-    let rows = sqlx::query(
+    // A summary that does not parse reads as none, a point that does not parse is skipped.
+    let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
         "SELECT session, seq, summary FROM delivery_sessions WHERE interview_id = $1 ORDER BY seq, created_at",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let mut sessions = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let summary: Option<String> = row.try_get("summary")?;
-        sessions.push(TimelineSession {
-            session: row.try_get("seq")?,
-            id: row.try_get("session")?,
+    let mut sessions: Vec<TimelineSession> = rows
+        .into_iter()
+        .map(|(session, seq, summary)| TimelineSession {
+            session: seq,
+            id: session,
             points: 0,
             summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-        });
-    }
-    let rows = sqlx::query(
-        "SELECT session, second, point FROM delivery_points WHERE interview_id = $1 ORDER BY session, second",
+        })
+        .collect();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT session, point FROM delivery_points WHERE interview_id = $1 ORDER BY session, second",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
     let mut by_session: Vec<Vec<DeliveryPoint>> = vec![Vec::new(); sessions.len()];
-    for row in &rows {
-        let session: String = row.try_get("session")?;
-        let point: String = row.try_get("point")?;
-        let Some(i) = sessions.iter().position(|s| s.id == session) else {
+    for (session, point) in &rows {
+        let Some(i) = sessions.iter().position(|s| s.id == *session) else {
             continue;
         };
-        if let Ok(p) = serde_json::from_str::<DeliveryPoint>(&point) {
+        if let Ok(p) = serde_json::from_str::<DeliveryPoint>(point) {
             by_session[i].push(p);
         }
     }
@@ -347,19 +344,17 @@ pub async fn timeline(db: &Db, id: &str) -> Result<Timeline, ApiError> {
 
 /// The report's coaching section for interview `id`, null before any summary.
 pub async fn coaching(db: &Db, id: &str) -> Result<Option<Coaching>, ApiError> {
-    let rows = sqlx::query(
+    let texts: Vec<String> = sqlx::query_scalar(
         "SELECT summary FROM delivery_sessions WHERE interview_id = $1 AND summary IS NOT NULL ORDER BY seq",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let mut summaries = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let text: String = row.try_get("summary")?;
-        if let Ok(s) = serde_json::from_str::<DeliverySummary>(&text) {
-            summaries.push(s);
-        }
-    }
+    // A summary that does not parse is skipped.
+    let summaries: Vec<DeliverySummary> = texts
+        .iter()
+        .filter_map(|text| serde_json::from_str(text).ok())
+        .collect();
     Ok(combine(&summaries))
 }
 

@@ -4,11 +4,9 @@
 //! 404; input is validated completely before the single statement that writes it.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::db::{Db, JsonText};
+use crate::error::ApiError;
 
 /// Every interview's LiveKit room name starts with this.
 pub const ROOM_PREFIX: &str = "interview-";
@@ -81,8 +79,8 @@ pub struct InterviewUpdate {
     pub overall_feedback: Option<String>,
 }
 
-/// A stored interview.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A stored interview; read from an `interviews` row.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Interview {
     pub id: String,
     pub title: String,
@@ -97,6 +95,7 @@ pub struct Interview {
     pub persona: Option<String>,
     pub scheduled_at: Option<String>,
     #[schema(value_type = Object)]
+    #[sqlx(try_from = "JsonText<serde_json::Value>")]
     pub interview_config: serde_json::Value,
     /// `scheduled`, `in_progress` or `completed`.
     pub status: String,
@@ -110,6 +109,7 @@ pub struct Interview {
     pub completed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    #[sqlx(rename = "user_id")]
     pub creator_id: String,
 }
 
@@ -255,21 +255,21 @@ pub async fn insert(
         ("resumes", "filename", &input.resume_id),
     ] {
         if let Some(id) = id {
-            let found = sqlx::query(&format!(
+            let found: Option<String> = sqlx::query_scalar(&format!(
                 "SELECT {label} AS label FROM {table} WHERE id = $1 AND user_id = $2"
             ))
             .bind(id)
             .bind(user_id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(row) = found else {
+            let Some(label) = found else {
                 return Err(ApiError::NotFound(format!(
                     "{} not found",
                     &table[..table.len() - 1]
                 )));
             };
             if table == "roles" {
-                role_name = Some(row.try_get::<String, _>("label")?);
+                role_name = Some(label);
             }
         }
     }
@@ -319,8 +319,7 @@ pub async fn insert(
 
 /// The user's interview `id`, if it exists and is theirs.
 pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Interview>, ApiError> {
-    let row = db.owned_row("interviews", COLUMNS, user_id, id).await?;
-    row.as_ref().map(from_row).transpose()
+    Ok(db.owned_row("interviews", COLUMNS, user_id, id).await?)
 }
 
 /// A page of the user's interviews, newest first.
@@ -332,7 +331,7 @@ pub async fn list(db: &Db, user_id: &str, f: &InterviewFilter) -> Result<Vec<Int
             "skip must be >= 0 and limit 1 to 100".to_owned(),
         ));
     }
-    let rows = sqlx::query(&format!(
+    let interviews = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM interviews WHERE user_id = $1 \
          AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR role_id = $3) \
          ORDER BY created_at DESC, id LIMIT $4 OFFSET $5"
@@ -344,7 +343,7 @@ pub async fn list(db: &Db, user_id: &str, f: &InterviewFilter) -> Result<Vec<Int
     .bind(skip)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(from_row).collect()
+    Ok(interviews)
 }
 
 /// Applies a validated update to the user's interview; 404 if it is not theirs.
@@ -457,50 +456,12 @@ pub async fn mark_ended(db: &Db, id: &str, status: &str) -> Result<bool, ApiErro
 
 /// The stored report (JSON or null) of the user's interview.
 pub async fn report(db: &Db, user_id: &str, id: &str) -> Result<serde_json::Value, ApiError> {
-    let row = db
+    // A NULL report reads as JSON null.
+    let (JsonText(report),): (JsonText<serde_json::Value>,) = db
         .owned_row("interviews", "report", user_id, id)
         .await?
         .ok_or_else(not_found)?;
-    let report: Option<String> = row.try_get("report")?;
-    report
-        .as_deref()
-        .map(|s| serde_json::from_str(s).map_err(|e| ApiError::Internal(e.into())))
-        .transpose()
-        .map(|r| r.unwrap_or(serde_json::Value::Null))
-}
-
-fn from_row(row: &AnyRow) -> Result<Interview, ApiError> {
-    let get_s = |c: &str| -> Result<String, ApiError> { row.try_get(c).map_err(internal) };
-    let get_o = |c: &str| -> Result<Option<String>, ApiError> { row.try_get(c).map_err(internal) };
-    let get_i = |c: &str| -> Result<Option<i64>, ApiError> { row.try_get(c).map_err(internal) };
-    Ok(Interview {
-        id: get_s("id")?,
-        creator_id: get_s("user_id")?,
-        title: get_s("title")?,
-        role_id: get_o("role_id")?,
-        resume_id: get_o("resume_id")?,
-        position: get_o("position")?,
-        job_description: get_o("job_description")?,
-        candidate_name: get_o("candidate_name")?,
-        candidate_email: get_o("candidate_email")?,
-        language: get_s("language")?,
-        duration_minutes: get_i("duration_minutes")?.unwrap_or(30),
-        persona: get_o("persona")?,
-        scheduled_at: get_o("scheduled_at")?,
-        interview_config: serde_json::from_str(&get_s("interview_config")?)
-            .map_err(|e| ApiError::Internal(e.into()))?,
-        status: get_s("status")?,
-        room_name: get_s("room_name")?,
-        phase: get_s("phase")?,
-        technical_score: get_i("technical_score")?,
-        behavioral_score: get_i("behavioral_score")?,
-        overall_feedback: get_o("overall_feedback")?,
-        dispatch_count: get_i("dispatch_count")?.unwrap_or(0),
-        started_at: get_o("started_at")?,
-        completed_at: get_o("completed_at")?,
-        created_at: get_s("created_at")?,
-        updated_at: get_s("updated_at")?,
-    })
+    Ok(report)
 }
 
 /// The 404 of an interview that does not exist or is not the caller's.

@@ -5,11 +5,9 @@
 //! expires or when its interview has ended, and says which ([`Lookup`]).
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::api_keys::hash_secret;
-use crate::db::Db;
+use crate::db::{Db, UnixSeconds};
 use crate::error::{ApiError, internal};
 
 /// Longest validity a recruiter may give a link: 30 days.
@@ -50,12 +48,13 @@ pub fn disclosure(language: &str) -> &'static str {
     }
 }
 
-/// A link as stored.
-#[derive(Debug, Clone)]
+/// A link as stored; read from an `interview_invites` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Invite {
     pub id: String,
     pub interview_id: String,
     /// Unix seconds.
+    #[sqlx(try_from = "UnixSeconds")]
     pub expires_at: u64,
     pub created_at: String,
     pub consent_at: Option<String>,
@@ -142,17 +141,16 @@ pub async fn find(db: &Db, token: &str) -> Result<Lookup, ApiError> {
     if !well_formed(token) {
         return Ok(Lookup::Unknown);
     }
-    let row = sqlx::query(
+    let invite: Option<Invite> = sqlx::query_as(
         "SELECT id, interview_id, expires_at, created_at, consent_at, consent_version \
          FROM interview_invites WHERE token_hash = $1",
     )
     .bind(hash_secret(token))
     .fetch_optional(db.pool())
     .await?;
-    let Some(row) = row else {
+    let Some(invite) = invite else {
         return Ok(Lookup::Unknown);
     };
-    let invite = from_row(&row)?;
     if invite.expires_at <= crate::time::unix_now() {
         return Ok(Lookup::Expired);
     }
@@ -187,23 +185,11 @@ pub async fn joined(db: &Db, invite: &str) -> Result<i64, ApiError> {
     .bind(invite)
     .execute(db.pool())
     .await?;
-    sqlx::query("SELECT join_count FROM interview_invites WHERE id = $1")
+    sqlx::query_scalar("SELECT join_count FROM interview_invites WHERE id = $1")
         .bind(invite)
         .fetch_one(db.pool())
         .await
-        .and_then(|row| row.try_get("join_count"))
         .map_err(internal)
-}
-
-fn from_row(row: &AnyRow) -> Result<Invite, sqlx::Error> {
-    Ok(Invite {
-        id: row.try_get("id")?,
-        interview_id: row.try_get("interview_id")?,
-        expires_at: u64::try_from(row.try_get::<i64, _>("expires_at")?).unwrap_or(0),
-        created_at: row.try_get("created_at")?,
-        consent_at: row.try_get("consent_at")?,
-        consent_version: row.try_get("consent_version")?,
-    })
 }
 
 #[cfg(test)]

@@ -4,11 +4,9 @@
 //! stored role always satisfies the documented limits; reads go through the owner's id only.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::db::Db;
-use crate::error::{ApiError, internal};
+use crate::db::{Db, JsonText};
+use crate::error::ApiError;
 
 /// A required skill and the level expected.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -73,8 +71,8 @@ pub struct RoleInput {
     pub rubric: Vec<RubricDimension>,
 }
 
-/// A stored role.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A stored role; read from a `roles` row (the structured parts are JSON text there).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Role {
     pub id: String,
     pub name: String,
@@ -82,11 +80,20 @@ pub struct Role {
     pub category: String,
     pub specialization: Option<String>,
     pub experience_level: String,
+    #[sqlx(try_from = "JsonText<Vec<RequiredSkill>>")]
     pub required_skills: Vec<RequiredSkill>,
+    #[sqlx(try_from = "JsonText<InterviewStructure>")]
     pub interview_structure: InterviewStructure,
+    #[sqlx(try_from = "JsonText<Vec<RubricDimension>>")]
     pub rubric: Vec<RubricDimension>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl From<JsonText<InterviewStructure>> for InterviewStructure {
+    fn from(json: JsonText<InterviewStructure>) -> Self {
+        json.0
+    }
 }
 
 /// Exact-match filters of the list.
@@ -218,13 +225,12 @@ pub async fn replace(
 
 /// The user's role `id`, if it exists and is theirs.
 pub async fn by_id(db: &Db, user_id: &str, id: &str) -> Result<Option<Role>, ApiError> {
-    let row = db.owned_row("roles", COLUMNS, user_id, id).await?;
-    row.as_ref().map(from_row).transpose()
+    Ok(db.owned_row("roles", COLUMNS, user_id, id).await?)
 }
 
 /// The user's roles matching every given filter, newest first.
 pub async fn list(db: &Db, user_id: &str, filter: &RoleFilter) -> Result<Vec<Role>, ApiError> {
-    let rows = sqlx::query(&format!(
+    let roles = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM roles WHERE user_id = $1 \
          AND ($2 IS NULL OR category = $2) \
          AND ($3 IS NULL OR specialization = $3) \
@@ -237,7 +243,7 @@ pub async fn list(db: &Db, user_id: &str, filter: &RoleFilter) -> Result<Vec<Rol
     .bind(&filter.experience_level)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(from_row).collect()
+    Ok(roles)
 }
 
 /// Deletes the user's role `id`; 404 if it is not theirs.
@@ -247,26 +253,6 @@ pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<(), ApiError> {
     } else {
         Err(not_found())
     }
-}
-
-fn from_row(row: &AnyRow) -> Result<Role, ApiError> {
-    let parse =
-        |column: &str| -> Result<String, ApiError> { row.try_get(column).map_err(internal) };
-    let decode = |e: serde_json::Error| ApiError::Internal(e.into());
-    Ok(Role {
-        id: parse("id")?,
-        name: parse("name")?,
-        description: row.try_get("description")?,
-        category: parse("category")?,
-        specialization: row.try_get("specialization")?,
-        experience_level: parse("experience_level")?,
-        required_skills: serde_json::from_str(&parse("required_skills")?).map_err(decode)?,
-        interview_structure: serde_json::from_str(&parse("interview_structure")?)
-            .map_err(decode)?,
-        rubric: serde_json::from_str(&parse("rubric")?).map_err(decode)?,
-        created_at: parse("created_at")?,
-        updated_at: parse("updated_at")?,
-    })
 }
 
 /// The 404 of a role that does not exist or is not the caller's.

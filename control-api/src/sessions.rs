@@ -5,7 +5,6 @@
 //! the whole family, so whoever holds the newest token must log in again.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::ApiError;
@@ -68,17 +67,15 @@ pub async fn consume_refresh(
     .bind(secs(now))
     .execute(db.pool())
     .await?;
-    let row = sqlx::query(
+    let row: Option<(String, String)> = sqlx::query_as(
         "SELECT user_id, COALESCE(family_id, token_hash) AS family FROM refresh_tokens WHERE token_hash = $1",
     )
     .bind(&token_hash)
     .fetch_optional(db.pool())
     .await?;
-    let Some(row) = row else {
+    let Some((user_id, family)) = row else {
         return Ok(None);
     };
-    let user_id: String = row.try_get("user_id")?;
-    let family: String = row.try_get("family")?;
     if done.rows_affected() == 1 {
         return Ok(Some((user_id, family)));
     }

@@ -7,7 +7,6 @@
 //! cost does not grow with the transcript, and the caps are checked in that same update.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::ApiError;
@@ -47,10 +46,11 @@ pub struct NewTurn<'a> {
     pub language: Option<&'a str>,
 }
 
-/// A stored turn.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+/// A stored turn; read from a `transcript_turns` row.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct TranscriptTurn {
     /// The turn's number in its interview, from 1: its id for references.
+    #[sqlx(rename = "seq")]
     pub turn: i64,
     /// `interviewer` or `candidate`.
     pub role: String,
@@ -80,7 +80,7 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
     let bytes = i64::try_from(turn.text.len() + turn.code.map_or(0, str::len)).unwrap_or(i64::MAX);
     let now = crate::time::now_rfc3339();
     let mut tx = db.begin_write().await?;
-    let claimed = sqlx::query(
+    let claimed: Option<i64> = sqlx::query_scalar(
         "UPDATE interviews SET turn_count = turn_count + 1, \
          transcript_bytes = transcript_bytes + $1, updated_at = $2 \
          WHERE id = $3 AND turn_count < $4 AND transcript_bytes + $1 <= $5 RETURNING turn_count",
@@ -92,7 +92,7 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
     .bind(MAX_BYTES)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(row) = claimed else {
+    let Some(seq) = claimed else {
         let exists = sqlx::query("SELECT turn_count FROM interviews WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -104,7 +104,6 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
             )),
         });
     };
-    let seq: i64 = row.try_get("turn_count")?;
     sqlx::query(
         "INSERT INTO transcript_turns (interview_id, seq, role, text, code, language, bytes, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -125,23 +124,12 @@ pub async fn append(db: &Db, id: &str, turn: &NewTurn<'_>) -> Result<i64, ApiErr
 
 /// Every turn of interview `id`, in order (the caller has checked ownership).
 pub async fn list(db: &Db, id: &str) -> Result<Vec<TranscriptTurn>, ApiError> {
-    let rows = sqlx::query(
+    let turns = sqlx::query_as(
         "SELECT seq, role, text, code, language, at FROM transcript_turns \
          WHERE interview_id = $1 ORDER BY seq",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(TranscriptTurn {
-                turn: row.try_get("seq")?,
-                role: row.try_get("role")?,
-                text: row.try_get("text")?,
-                code: row.try_get("code")?,
-                language: row.try_get("language")?,
-                at: row.try_get("at")?,
-            })
-        })
-        .collect()
+    Ok(turns)
 }

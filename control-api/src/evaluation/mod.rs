@@ -23,10 +23,9 @@ pub mod rubric;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use crate::AppState;
-use crate::db::Db;
+use crate::db::{Db, JsonText};
 use crate::error::ApiError;
 use crate::transcript::TranscriptTurn;
 use rubric::FrozenRubric;
@@ -170,8 +169,9 @@ pub fn verify_evidence(report: &mut Report, turns: &[TranscriptTurn]) -> usize {
     dropped
 }
 
-/// An evaluation as stored and served.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An evaluation as stored and served: read from an `evaluations` row, to which [`get`] adds
+/// the overrides and applies them to the report.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Evaluation {
     /// `pending`, `ready` or `failed`.
     pub status: String,
@@ -184,15 +184,18 @@ pub struct Evaluation {
     pub prompt_version: String,
     pub rubric_version: String,
     pub attempts: i64,
+    /// JSON text in the row; NULL when there is no report.
+    #[sqlx(try_from = "JsonText<Option<Report>>")]
     pub report: Option<Report>,
-    /// Reviewer overrides, oldest first.
+    /// Reviewer overrides, oldest first (not a column: [`get`] reads them).
+    #[sqlx(skip)]
     pub overrides: Vec<Override>,
     pub created_at: String,
     pub updated_at: String,
 }
 
-/// One reviewer override of a dimension's score.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One reviewer override of a dimension's score; read from an `evaluation_overrides` row.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Override {
     pub dimension: String,
     pub from_score: i64,
@@ -220,16 +223,16 @@ pub struct OverrideRequest {
 
 /// The interview's frozen rubric; freezes the role's current one first if none is.
 pub async fn freeze_rubric(db: &Db, owner: &str, id: &str) -> Result<FrozenRubric, ApiError> {
-    let row = sqlx::query("SELECT role_id, rubric FROM interviews WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(crate::interviews::not_found)?;
-    if let Some(text) = row.try_get::<Option<String>, _>("rubric")? {
+    let (role_id, rubric): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT role_id, rubric FROM interviews WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or_else(crate::interviews::not_found)?;
+    if let Some(text) = rubric {
         return serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()));
     }
-    let role_id: Option<String> = row.try_get("role_id")?;
     let role = match role_id {
         Some(role_id) => crate::roles::by_id(db, owner, &role_id).await?,
         None => None,
@@ -242,11 +245,10 @@ pub async fn freeze_rubric(db: &Db, owner: &str, id: &str) -> Result<FrozenRubri
         .bind(id)
         .execute(db.pool())
         .await?;
-    let text: String = sqlx::query("SELECT rubric FROM interviews WHERE id = $1")
+    let text: String = sqlx::query_scalar("SELECT rubric FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_one(db.pool())
-        .await
-        .and_then(|r| r.try_get("rubric"))?;
+        .await?;
     serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.into()))
 }
 
@@ -467,7 +469,7 @@ pub fn seed_feedback(evaluation: &Evaluation, rubric: &FrozenRubric) -> serde_js
 
 /// The evaluation of interview `id` (the caller has checked ownership), if one was started.
 pub async fn get(db: &Db, id: &str) -> Result<Option<Evaluation>, ApiError> {
-    let Some(row) = sqlx::query(
+    let Some(mut evaluation) = sqlx::query_as::<_, Evaluation>(
         "SELECT status, reason, scorer, model, prompt_version, rubric_version, attempts, report, \
          created_at, updated_at FROM evaluations WHERE interview_id = $1",
     )
@@ -477,55 +479,27 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Evaluation>, ApiError> {
     else {
         return Ok(None);
     };
-    let report: Option<String> = row.try_get("report")?;
-    let mut report: Option<Report> = report
-        .map(|r| serde_json::from_str(&r))
-        .transpose()
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let overrides = overrides(db, id).await?;
-    if let Some(report) = report.as_mut() {
-        for o in &overrides {
+    evaluation.overrides = overrides(db, id).await?;
+    if let Some(report) = evaluation.report.as_mut() {
+        for o in &evaluation.overrides {
             if let Some(d) = report.dimensions.iter_mut().find(|d| d.name == o.dimension) {
                 d.original_score.get_or_insert(d.score);
                 d.score = u8::try_from(o.to_score).unwrap_or(d.score);
             }
         }
     }
-    Ok(Some(Evaluation {
-        status: row.try_get("status")?,
-        reason: row.try_get("reason")?,
-        scorer: row.try_get("scorer")?,
-        model: row.try_get("model")?,
-        prompt_version: row.try_get("prompt_version")?,
-        rubric_version: row.try_get("rubric_version")?,
-        attempts: row.try_get("attempts")?,
-        report,
-        overrides,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    }))
+    Ok(Some(evaluation))
 }
 
 async fn overrides(db: &Db, id: &str) -> Result<Vec<Override>, ApiError> {
-    let rows = sqlx::query(
+    let overrides = sqlx::query_as(
         "SELECT dimension, from_score, to_score, reason, reviewer_id, at FROM evaluation_overrides \
          WHERE interview_id = $1 ORDER BY seq",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Override {
-                dimension: r.try_get("dimension")?,
-                from_score: r.try_get("from_score")?,
-                to_score: r.try_get("to_score")?,
-                reason: r.try_get("reason")?,
-                reviewer_id: r.try_get("reviewer_id")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect()
+    Ok(overrides)
 }
 
 /// Records a reviewer's override of one dimension of a ready evaluation; 409 before it is
@@ -561,12 +535,12 @@ pub async fn add_override(
             ))
         })?;
     let mut tx = db.begin_write().await?;
-    let seq: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM evaluation_overrides WHERE interview_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .and_then(|r| r.try_get("n"))?;
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) AS n FROM evaluation_overrides WHERE interview_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query(
         "INSERT INTO evaluation_overrides (interview_id, seq, dimension, from_score, to_score, reason, \
          reviewer_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -5,16 +5,15 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::ParsedResume;
-use crate::db::Db;
+use crate::db::{Db, JsonText};
 use crate::error::{ApiError, internal};
 
-/// A stored resume as the API shows it (the PDF itself is at `/resumes/{id}/file`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A stored resume as the API shows it (the PDF itself is at `/resumes/{id}/file`); read
+/// from a `resumes` row.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Resume {
     pub id: String,
     pub user_id: String,
@@ -23,11 +22,18 @@ pub struct Resume {
     pub size_bytes: i64,
     /// Hex SHA-256 of the PDF.
     pub sha256: String,
+    #[sqlx(try_from = "JsonText<ParsedResume>")]
     pub parsed: ParsedResume,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+}
+
+impl From<JsonText<ParsedResume>> for ParsedResume {
+    fn from(json: JsonText<ParsedResume>) -> Self {
+        json.0
+    }
 }
 
 const COLUMNS: &str =
@@ -77,13 +83,12 @@ pub async fn insert(
 
 /// The caller's resume with this id.
 pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<Resume>, ApiError> {
-    let row = db.owned_row("resumes", COLUMNS, user_id, id).await?;
-    row.as_ref().map(from_row).transpose()
+    Ok(db.owned_row("resumes", COLUMNS, user_id, id).await?)
 }
 
 /// The caller's resumes, newest first.
 pub async fn list(db: &Db, user_id: &str, skip: i64, limit: i64) -> Result<Vec<Resume>, ApiError> {
-    let rows = sqlx::query(&format!(
+    let resumes = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM resumes WHERE user_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
     ))
@@ -92,16 +97,16 @@ pub async fn list(db: &Db, user_id: &str, skip: i64, limit: i64) -> Result<Vec<R
     .bind(skip)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(from_row).collect()
+    Ok(resumes)
 }
 
 /// How many resumes the caller has.
 pub async fn count(db: &Db, user_id: &str) -> Result<i64, ApiError> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM resumes WHERE user_id = $1")
+    let n = sqlx::query_scalar("SELECT COUNT(*) AS n FROM resumes WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(db.pool())
         .await?;
-    row.try_get::<i64, _>("n").map_err(internal)
+    Ok(n)
 }
 
 /// Changes the file name and/or the parsed structure; `None` leaves a value as it is.
@@ -139,28 +144,9 @@ pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<bool, ApiError> 
 
 /// The stored PDF: file name and bytes.
 pub async fn file(db: &Db, user_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, ApiError> {
-    let row = db
+    Ok(db
         .owned_row("resumes", "filename, content", user_id, id)
-        .await?;
-    match row {
-        Some(row) => Ok(Some((row.try_get("filename")?, row.try_get("content")?))),
-        None => Ok(None),
-    }
-}
-
-fn from_row(row: &AnyRow) -> Result<Resume, ApiError> {
-    let parsed: String = row.try_get("parsed")?;
-    Ok(Resume {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        filename: row.try_get("filename")?,
-        content_type: row.try_get("content_type")?,
-        size_bytes: row.try_get("size_bytes")?,
-        sha256: row.try_get("sha256")?,
-        parsed: serde_json::from_str(&parsed).map_err(|e| ApiError::Internal(e.into()))?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+        .await?)
 }
 
 fn to_json(parsed: &ParsedResume) -> Result<String, ApiError> {

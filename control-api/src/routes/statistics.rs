@@ -4,7 +4,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -78,11 +77,9 @@ pub(crate) async fn statistics(
 
 /// Runs a `SELECT COUNT(*) AS n ... WHERE user_id = $1` query.
 pub(crate) async fn count(state: &AppState, sql: &str, user_id: &str) -> Result<i64, ApiError> {
-    let row = sqlx::query(sql)
+    sqlx::query_scalar(sql)
         .bind(user_id)
         .fetch_one(state.db().pool())
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    row.try_get::<i64, _>("n")
         .map_err(|e| ApiError::Internal(e.into()))
 }
