@@ -44,10 +44,16 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Message>, ApiError> {
-    let auth = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v))
+    // LiveKit sends the signed token as the whole header value; a bearer scheme (any case)
+    // is accepted through the service's one bearer parser.
+    let auth = crate::auth::bearer(&headers)
+        .or_else(|| {
+            headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        })
         .ok_or_else(|| ApiError::Unauthorized("missing webhook signature".to_owned()))?;
     // Read as bytes: axum's `String` extractor would refuse non-UTF-8 in plain text.
     let body = std::str::from_utf8(&body)
