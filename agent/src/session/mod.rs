@@ -38,7 +38,7 @@ use conversation::{Message, TurnMetrics};
 use crate::metrics::VoiceMetrics;
 
 pub use config::{VoiceArgs, VoiceConfig};
-pub use listen::SileroPaths;
+pub use listen::{DspMode, SileroPaths};
 pub use runner::{PROVIDER_DOWN, PROVIDER_DOWN_ES, VoiceRunner};
 pub use shell::run;
 pub use speak::synthesize_all;

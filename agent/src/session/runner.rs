@@ -629,6 +629,7 @@ mod tests {
             engine: conversation::Config::default(),
             pipeline: dsp::pipeline::PipelineConfig::default(),
             silero: super::super::SileroPaths::default(),
+            dsp: super::super::DspMode::Thread,
             stt: Arc::new(providers::stt::live::Deepgram {
                 config: providers::stt::LiveConfig::new("ws://127.0.0.1:9"),
             }),

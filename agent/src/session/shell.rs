@@ -57,6 +57,7 @@ pub async fn run<T: RoomTransport>(
         listener: Listener::spawn(
             config.pipeline.clone(),
             config.silero.clone(),
+            config.dsp,
             hooks.on_frame.clone(),
         )
         .map_err(SessionError::Thread)?,
