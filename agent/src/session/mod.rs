@@ -10,7 +10,10 @@
 //! terms; nudges go to the room on `interviewer.nudge`), `config` (clap options), `runner` ([`VoiceRunner`] for the worker),
 //! `interview` (`agent interview`).
 //!
-//! **Boundary:** the real clock is read in `shell` only; the engine receives time as input.
+//! **Boundary:** the clock is read in `shell` only, and it is tokio's (so tests can pause
+//! it); the engine receives time as input. Every other dependency is a seam: the room
+//! ([`RoomTransport`]), the recognizer, the LLM and the voice (provider traits in
+//! [`VoiceConfig`]), and the dsp thread ([`DspMode`]).
 //! **Invariant:** the transport's queue holds at most [`playout::AHEAD_FRAMES`] frames of
 //! the agent's voice, so a flush silences the agent within one pacer tick and ducking acts
 //! within 200 ms.

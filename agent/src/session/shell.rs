@@ -1,6 +1,7 @@
 //! The one async shell around the sans-IO engine: a closed [`Event`] enum, one `select!`,
 //! and the translation of engine outputs into transport, STT, LLM and TTS commands. The
-//! real clock is read here and nowhere else.
+//! clock is read here and nowhere else, and it is tokio's: the real clock, or the paused
+//! time of a test.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -39,7 +40,7 @@ pub async fn run<T: RoomTransport>(
     hooks: Hooks,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<SessionReport, SessionError> {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let mode = match (&config.brief, &config.llm) {
         (Some(brief), llm) => Mode::Conducted {
             conductor: Box::new(conversation::conductor::Conductor::new(brief.clone())),
@@ -99,9 +100,7 @@ pub async fn run<T: RoomTransport>(
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let wake = shell
-            .deadline
-            .map(|d| tokio::time::Instant::from_std(started + d.since_start()));
+        let wake = shell.deadline.map(|d| started + d.since_start());
         let busy = shell.playout.busy();
         let stt_open = shell.stt.is_some();
         let event = tokio::select! {
@@ -200,7 +199,7 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 
 struct Shell {
     engine: Engine,
-    started: std::time::Instant,
+    started: tokio::time::Instant,
     listener: Listener,
     stt: Option<SttStream>,
     thinker: Option<Thinker>,
@@ -219,7 +218,7 @@ struct Shell {
     reconnecting: bool,
     opened: bool,
     deadline: Option<conversation::Instant>,
-    duck_since: Option<std::time::Instant>,
+    duck_since: Option<tokio::time::Instant>,
     hooks: Hooks,
     report: SessionReport,
     /// History messages already passed to `hooks.on_message`.
@@ -561,7 +560,8 @@ impl Shell {
             Output::Duck => {
                 let back = self.playout.hold(room);
                 tracing::debug!(back, "agent playout held");
-                self.duck_since.get_or_insert_with(std::time::Instant::now);
+                self.duck_since
+                    .get_or_insert_with(tokio::time::Instant::now);
             }
             Output::Unduck => {
                 self.playout.release();
