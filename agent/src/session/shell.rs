@@ -103,7 +103,10 @@ pub async fn run<T: RoomTransport>(
         let wake = shell.deadline.map(|d| started + d.since_start());
         let busy = shell.playout.busy();
         let stt_open = shell.stt.is_some();
+        // Biased: events ready at the same time are taken in this order, so the same inputs
+        // give the same session (paused-time tests); every branch is quick, none starves.
         let event = tokio::select! {
+            biased;
             changed = cancel.changed() => {
                 if changed.is_err() || *cancel.borrow() { Event::Cancel } else { continue }
             }
