@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent::session::{Hooks, SessionReport, SileroPaths, VoiceConfig};
+use agent::session::{DspMode, Hooks, SessionReport, SileroPaths, VoiceConfig};
 use agent::transport::{
     AgentState, AudioFrame, FRAME_SAMPLES, RoomEvent, RoomTransport, Transcription, TransportError,
 };
@@ -180,6 +180,7 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         engine,
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero: SileroPaths::default(),
+        dsp: DspMode::Thread,
         stt: live,
         language: None,
         llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent::session::{SileroPaths, VoiceConfig, VoiceRunner};
+use agent::session::{DspMode, SileroPaths, VoiceConfig, VoiceRunner};
 use agent::transport::{ConnectOptions, FRAME_SAMPLES, LiveKitRoom, RoomTransport};
 use agent::worker::{Load, Worker, WorkerConfig, WorkerMetrics};
 use anyhow::{Context, Result};
@@ -115,6 +115,7 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         engine: conversation::Config::default(),
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero,
+        dsp: DspMode::Thread,
         stt: live,
         language: None,
         llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {

@@ -37,6 +37,9 @@ pub struct EndpointConfig {
     pub complete_quiet: Duration,
     /// Start the LLM on a settled, complete-looking text before the turn commits.
     pub speculate: bool,
+    /// Time without words after which the recognizer's utterance end counts as the end of
+    /// a turn (Deepgram's `utterance_end_ms`, as the agent asks for it).
+    pub utterance_end_quiet: Duration,
 }
 
 /// When candidate speech during agent playout counts as an interruption.
@@ -130,6 +133,7 @@ impl Default for EndpointConfig {
             stt_final_grace: ms(1000),
             complete_quiet: ms(600),
             speculate: true,
+            utterance_end_quiet: ms(1000),
         }
     }
 }

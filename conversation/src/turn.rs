@@ -24,8 +24,8 @@ pub(crate) struct CandidateTurn {
     pub last_voiced: Option<Instant>,
     /// Where the last recognised word of the finals ends.
     pub words_end: Option<Instant>,
-    /// The recognizer judged the utterance over after the last final.
-    pub stt_ended: bool,
+    /// The recognizer judged the utterance over after the last final; its last word's end.
+    pub stt_ended: Option<Instant>,
 }
 
 impl CandidateTurn {
@@ -74,6 +74,9 @@ impl CandidateTurn {
     }
 }
 
+/// Quiet after the last voiced frame that the recognizer's utterance end also needs.
+const VOICE_QUIET: Duration = Duration::from_millis(300);
+
 impl Engine {
     pub(crate) fn stt(&mut self, r: SttResult) {
         let text = r.text.trim();
@@ -112,7 +115,7 @@ impl Engine {
         if r.is_final {
             self.turn.words_end = Some(self.turn.words_end.map_or(r.end, |e| e.max(r.end)));
         }
-        self.turn.stt_ended = false;
+        self.turn.stt_ended = None;
         let id = SegmentId {
             side: Side::Candidate,
             index: self.candidate_segment,
@@ -148,13 +151,24 @@ impl Engine {
                     deadline + self.cfg.endpoint.stt_final_grace
                 }
             });
-        // The recognizer's own end of utterance (a second without words) ends a settled
-        // turn that is not left open by its last word.
-        let stt = (self.turn.stt_ended
-            && self.turn.settled()
-            && !self.expect_thinking
-            && completeness(self.turn.tail()) != Completeness::Incomplete)
-            .then_some(self.now);
+        // The recognizer's own end of utterance ends a settled turn that is not left open
+        // by its last word, once `utterance_end_quiet` has passed since that word (however
+        // early a recognizer sends it).
+        let stt = self
+            .turn
+            .stt_ended
+            .filter(|_| {
+                self.turn.settled()
+                    && !self.expect_thinking
+                    && completeness(self.turn.tail()) != Completeness::Incomplete
+            })
+            .map(|last_word| {
+                // Voice heard since (new words the recognizer has not sent yet) holds it.
+                let words_quiet = last_word + self.cfg.endpoint.utterance_end_quiet;
+                self.turn
+                    .last_voiced
+                    .map_or(words_quiet, |v| words_quiet.max(v + VOICE_QUIET))
+            });
         [vad, self.quiet_deadline(), stt]
             .into_iter()
             .flatten()
@@ -170,7 +184,7 @@ impl Engine {
             .words_end
             .is_some_and(|w| last_word_end + slack >= w);
         if self.turn.has_text() && after_words {
-            self.turn.stt_ended = true;
+            self.turn.stt_ended = Some(last_word_end);
         }
     }
 

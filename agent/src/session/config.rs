@@ -11,7 +11,7 @@ use providers::llm::Llm;
 use providers::stt::SpeechToText;
 use providers::tts::Tts;
 
-use super::listen::SileroPaths;
+use super::listen::{DspMode, SileroPaths};
 
 /// Questions asked when none are configured (scripted runs).
 const DEFAULT_QUESTIONS: &[&str] = &[
@@ -59,6 +59,8 @@ pub struct VoiceConfig {
     pub engine: conversation::Config,
     pub pipeline: PipelineConfig,
     pub silero: SileroPaths,
+    /// How the session waits for the dsp thread ([`DspMode::Lockstep`] in paused-time tests).
+    pub dsp: DspMode,
     /// The speech recognizer; streams are opened at the transport's rate (48 kHz).
     pub stt: Arc<dyn SpeechToText>,
     /// The language the candidate speaks (ISO 639-1), for the recognizer.
@@ -103,6 +105,7 @@ impl VoiceConfig {
                 runtime: args.onnx_runtime.clone(),
                 model: args.silero_model.clone(),
             },
+            dsp: DspMode::Thread,
             stt,
             language: None,
             llm,

@@ -13,6 +13,11 @@
 //! when lateness was taken as the frame was queued.
 //! **Invariant:** frames reach the thread in arrival order, so 16 kHz position `p` lies in
 //! the `p / 320`-th frame the shell recorded in its [`TimeMap`].
+//!
+//! [`DspMode::Lockstep`] is for tests in paused tokio time: the shell waits for each frame's
+//! analysis before it goes on, so VAD events come back at the instant their frame arrived
+//! (tokio moves paused time on whenever the runtime is idle, also while another thread
+//! works).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,7 +30,7 @@ use dsp::pipeline::{Output as DspOutput, Pipeline, PipelineConfig};
 use dsp::silero::Silero;
 use dsp::summary::{Summary, TimelinePoint};
 use dsp::vad::VadEvent;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::transport::FRAME_SAMPLES;
 
@@ -37,6 +42,22 @@ pub struct SileroPaths {
     /// `silero_vad.onnx`.
     pub model: Option<PathBuf>,
 }
+
+/// How the shell waits for the dsp thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DspMode {
+    /// Frames are queued and analysed while the session goes on (production).
+    #[default]
+    Thread,
+    /// Handing a frame over blocks until its analysis is done and its events are queued,
+    /// as if the pipeline ran inline: deterministic in paused tokio time. The pipeline
+    /// still runs on its own thread, since it is not `Send`.
+    Lockstep,
+}
+
+/// The longest a lockstep frame waits for its analysis (the first frame includes starting
+/// the pipeline); after that the shell goes on without it.
+const LOCKSTEP_WAIT: Duration = Duration::from_secs(10);
 
 /// What the dsp thread reports.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +80,7 @@ enum ToDsp {
     /// End of the stream: the summary, with fillers counted in `transcript`.
     Finish {
         transcript: String,
-        reply: oneshot::Sender<Summary>,
+        reply: std_mpsc::SyncSender<Summary>,
     },
 }
 
@@ -97,6 +118,9 @@ pub(crate) struct Listener {
     pub events: mpsc::UnboundedReceiver<Heard>,
     pub counts: Arc<FrameCounts>,
     on_frame: Option<FrameHook>,
+    /// In [`DspMode::Lockstep`], one message per frame analysed (the mutex only makes the
+    /// listener `Sync`; the shell alone receives).
+    analysed: Option<std::sync::Mutex<std_mpsc::Receiver<()>>>,
 }
 
 impl Listener {
@@ -105,60 +129,96 @@ impl Listener {
     pub fn spawn(
         config: PipelineConfig,
         silero: SileroPaths,
+        mode: DspMode,
         on_frame: Option<FrameHook>,
     ) -> std::io::Result<Self> {
         let (frames, frame_rx) = std_mpsc::sync_channel(FRAME_QUEUE);
         let (tx, events) = mpsc::unbounded_channel();
+        let (done, analysed) = match mode {
+            DspMode::Thread => (None, None),
+            DspMode::Lockstep => {
+                let (done, analysed) = std_mpsc::channel();
+                (Some(done), Some(std::sync::Mutex::new(analysed)))
+            }
+        };
         let counts = Arc::new(FrameCounts::default());
         let (thread_counts, thread_hook) = (Arc::clone(&counts), on_frame.clone());
         std::thread::Builder::new()
             .name("voice-dsp".into())
-            .spawn(move || run(config, silero, frame_rx, tx, &thread_counts, thread_hook))?;
+            .spawn(move || {
+                let sinks = Sinks {
+                    events: tx,
+                    counts: &thread_counts,
+                    on_frame: thread_hook,
+                    done,
+                };
+                run(config, silero, frame_rx, &sinks);
+            })?;
         Ok(Self {
             frames,
             events,
             counts,
             on_frame,
+            analysed,
         })
     }
 
-    /// Hands one 20 ms frame, decoded at `decoded_at`, to the pipeline; never blocks. A frame
-    /// that finds the queue full is dropped and counted late.
+    /// Hands one 20 ms frame, decoded at `decoded_at`, to the pipeline. A frame that finds
+    /// the queue full is dropped and counted late. Never blocks, except in
+    /// [`DspMode::Lockstep`], where it returns once the frame was analysed.
     pub fn push(&self, frame: Box<[i16]>, decoded_at: std::time::Instant) {
         let frame = ToDsp::Frame(frame, decoded_at);
-        if let Err(std_mpsc::TrySendError::Full(_)) = self.frames.try_send(frame) {
-            count(&self.counts, self.on_frame.as_ref(), true);
+        match self.frames.try_send(frame) {
+            Err(std_mpsc::TrySendError::Full(_)) => {
+                count(&self.counts, self.on_frame.as_ref(), true);
+            }
+            Err(std_mpsc::TrySendError::Disconnected(_)) => {}
+            Ok(()) => {
+                if let Some(analysed) = &self.analysed {
+                    let analysed = analysed.lock().unwrap_or_else(|e| e.into_inner());
+                    if analysed.recv_timeout(LOCKSTEP_WAIT).is_err() {
+                        tracing::warn!("a lockstep frame was not analysed in time");
+                    }
+                }
+            }
         }
     }
 
     /// Ends the stream and returns the summary of everything analysed, fillers counted in
     /// the candidate's `transcript`; `None` if the thread is gone or too slow.
     pub async fn finish(&self, transcript: String) -> Option<Summary> {
-        let (reply, summary) = oneshot::channel();
+        let (reply, summary) = std_mpsc::sync_channel(1);
         let frames = self.frames.clone();
-        // The queue may be full for up to a second of analysis: wait off the runtime.
-        let sent = tokio::task::spawn_blocking(move || {
-            frames.send(ToDsp::Finish { transcript, reply }).is_ok()
+        // The queue may be full for up to a second of analysis: wait off the runtime. (A
+        // blocking task also keeps paused tokio time from moving on while it waits.)
+        let wait = tokio::task::spawn_blocking(move || {
+            frames.send(ToDsp::Finish { transcript, reply }).ok()?;
+            summary.recv_timeout(FINISH_TIMEOUT).ok()
         });
-        let wait = async {
-            sent.await.ok().filter(|ok| *ok)?;
-            summary.await.ok()
-        };
         tokio::time::timeout(FINISH_TIMEOUT, wait)
             .await
             .ok()
+            .and_then(Result::ok)
             .flatten()
     }
+}
+
+/// Where the dsp thread's results go.
+struct Sinks<'a> {
+    events: mpsc::UnboundedSender<Heard>,
+    counts: &'a FrameCounts,
+    on_frame: Option<FrameHook>,
+    /// [`DspMode::Lockstep`]: told once per frame, after the frame's events were sent.
+    done: Option<std_mpsc::Sender<()>>,
 }
 
 fn run(
     config: PipelineConfig,
     paths: SileroPaths,
     frames: std_mpsc::Receiver<ToDsp>,
-    events: mpsc::UnboundedSender<Heard>,
-    counts: &FrameCounts,
-    on_frame: Option<FrameHook>,
+    sinks: &Sinks<'_>,
 ) {
+    let events = &sinks.events;
     let silero = match (&paths.runtime, &paths.model) {
         (Some(lib), Some(model)) => match Silero::load(lib, model) {
             Ok(s) => Some(s),
@@ -196,8 +256,9 @@ fn run(
         let this = index;
         index += 1;
         let analysed = AnalysedGuard {
-            counts,
-            hook: on_frame.as_ref(),
+            counts: sinks.counts,
+            hook: sinks.on_frame.as_ref(),
+            done: sinks.done.as_ref(),
             decoded_at,
         };
         for (out, &s) in pcm.iter_mut().zip(frame.iter()) {
@@ -235,10 +296,11 @@ fn run(
 }
 
 /// Counts its frame when dropped, that is once the frame's analysis is over, whichever way
-/// the loop leaves it.
+/// the loop leaves it (and tells a lockstep shell).
 struct AnalysedGuard<'a> {
     counts: &'a FrameCounts,
     hook: Option<&'a FrameHook>,
+    done: Option<&'a std_mpsc::Sender<()>>,
     decoded_at: std::time::Instant,
 }
 
@@ -249,6 +311,9 @@ impl Drop for AnalysedGuard<'_> {
             self.hook,
             self.decoded_at.elapsed() > LATE_FRAME,
         );
+        if let Some(done) = self.done {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -329,6 +394,57 @@ impl TimeMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pushes 3 s with a second of tone in lockstep; after each push, the kinds of the events already
+    /// queued, tagged with the frame.
+    fn lockstep_run() -> Vec<(u64, &'static str)> {
+        let mut listener = Listener::spawn(
+            PipelineConfig::default(),
+            SileroPaths::default(),
+            DspMode::Lockstep,
+            None,
+        )
+        .expect("the dsp thread");
+        let mut seen = Vec::new();
+        for i in 0..150u64 {
+            let frame: Vec<i16> = (0..FRAME_SAMPLES)
+                .map(|n| {
+                    let t = (i as f64 * FRAME_SAMPLES as f64 + n as f64) / 48_000.0;
+                    let on = (40..90).contains(&i);
+                    (f64::from(u8::from(on)) * 6000.0 * (std::f64::consts::TAU * 220.0 * t).sin())
+                        as i16
+                })
+                .collect();
+            listener.push(frame.into(), std::time::Instant::now());
+            assert_eq!(listener.counts.frames.load(Ordering::Relaxed), i + 1);
+            while let Ok(heard) = listener.events.try_recv() {
+                let kind = match heard {
+                    Heard::Vad { .. } => "vad",
+                    Heard::Probability(p) if p > 0.5 => "voiced",
+                    Heard::Probability(_) => "unvoiced",
+                    Heard::Second(_) => "second",
+                    Heard::Failed => "failed",
+                };
+                seen.push((i, kind));
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn a_lockstep_push_returns_once_its_frame_was_analysed() {
+        let first = lockstep_run();
+        // Every frame's events were queued by the time its push returned, so two runs see
+        // the same events after the same frames.
+        assert_eq!(first, lockstep_run());
+        let count = |kind| first.iter().filter(|(_, k)| *k == kind).count();
+        assert_eq!(count("second"), 2, "{first:?}");
+        assert_eq!(count("vad"), 2, "the tone's start and end: {first:?}");
+        assert!(
+            count("voiced") + count("unvoiced") >= 149,
+            "a score per frame"
+        );
+    }
 
     #[test]
     fn positions_map_to_the_arrival_of_their_frame() {

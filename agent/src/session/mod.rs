@@ -10,7 +10,10 @@
 //! terms; nudges go to the room on `interviewer.nudge`), `config` (clap options), `runner` ([`VoiceRunner`] for the worker),
 //! `interview` (`agent interview`).
 //!
-//! **Boundary:** the real clock is read in `shell` only; the engine receives time as input.
+//! **Boundary:** the clock is read in `shell` only, and it is tokio's (so tests can pause
+//! it); the engine receives time as input. Every other dependency is a seam: the room
+//! ([`RoomTransport`]), the recognizer, the LLM and the voice (provider traits in
+//! [`VoiceConfig`]), and the dsp thread ([`DspMode`]).
 //! **Invariant:** the transport's queue holds at most [`playout::AHEAD_FRAMES`] frames of
 //! the agent's voice, so a flush silences the agent within one pacer tick and ducking acts
 //! within 200 ms.
@@ -38,7 +41,7 @@ use conversation::{Message, TurnMetrics};
 use crate::metrics::VoiceMetrics;
 
 pub use config::{VoiceArgs, VoiceConfig};
-pub use listen::SileroPaths;
+pub use listen::{DspMode, SileroPaths};
 pub use runner::{PROVIDER_DOWN, PROVIDER_DOWN_ES, VoiceRunner};
 pub use shell::run;
 pub use speak::synthesize_all;
@@ -120,8 +123,9 @@ pub enum Ending {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TurnTrace {
     /// The latest of: the arrival of the frame on which the VAD saw the speech end, the
-    /// STT final, and the VAD speech end plus the configured end-of-turn delay. Before this
-    /// no agent could know the turn was over.
+    /// STT final, and the VAD speech end plus the configured end-of-turn delay (or, for a
+    /// turn committed on quiet before the VAD's speech end, the commit). Before this no
+    /// agent could know the turn was over.
     pub ready: Duration,
     /// The engine's end-of-turn decision.
     pub committed: Duration,

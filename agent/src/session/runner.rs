@@ -424,17 +424,21 @@ impl DeliveryWriter {
     }
 }
 
-#[async_trait::async_trait]
-impl JobRunner for VoiceRunner {
-    async fn run(
+impl VoiceRunner {
+    /// Holds the interview of `job` in `room`: the session, then the line that explains a
+    /// provider failure or the goodbye of a cancelled job, the transcript and delivery sent
+    /// to control-api, the interview's end recorded and the job reported finished. The
+    /// caller leaves the room afterwards. `on_frame` hears about every candidate frame's
+    /// lateness.
+    pub async fn interview<T: RoomTransport>(
         &self,
-        mut room: LiveKitRoom,
-        job: Job,
-        load: Arc<Load>,
+        room: &mut T,
+        job: &Job,
+        on_frame: Option<Arc<dyn Fn(bool) + Send + Sync>>,
         cancel: watch::Receiver<bool>,
-    ) -> Result<()> {
-        let interview = interview_id(&job);
-        let resumed = is_resumed(&job);
+    ) -> Result<super::SessionReport> {
+        let interview = interview_id(job);
+        let resumed = is_resumed(job);
         let config = self.job_config(interview.as_deref(), resumed).await;
         let writer = match (&self.control, &interview) {
             (Some(control), Some(id)) => Some(TranscriptWriter::start(control.clone(), id.clone())),
@@ -451,7 +455,7 @@ impl JobRunner for VoiceRunner {
         let hooks = delivery.as_ref().map(DeliveryWriter::hooks);
         let hooks = Hooks {
             metrics: self.metrics.clone(),
-            on_frame: Some(Arc::new(move |late| load.record_frame(late))),
+            on_frame,
             on_message: writer.as_ref().map(TranscriptWriter::hook),
             on_second: hooks.as_ref().map(|h| h.0.clone()),
             on_nudge: hooks.as_ref().map(|h| h.1.clone()),
@@ -459,7 +463,7 @@ impl JobRunner for VoiceRunner {
         };
         let tts = config.tts.clone();
         let spanish = config.language.as_deref() == Some("es");
-        let result = super::run(&mut room, config, hooks, cancel.clone()).await;
+        let result = super::run(room, config, hooks, cancel.clone()).await;
         let failed = result
             .as_ref()
             .is_ok_and(|r| r.ending == super::Ending::ProviderFailed);
@@ -474,7 +478,7 @@ impl JobRunner for VoiceRunner {
             } else {
                 PROVIDER_DOWN
             };
-            if let Err(e) = say(&mut room, tts.as_ref(), line, &track).await {
+            if let Err(e) = say(room, tts.as_ref(), line, &track).await {
                 tracing::warn!(job = %job.id, "the candidate was not told: {e:#}");
             } else if let Some(writer) = &writer {
                 let _ = writer
@@ -483,7 +487,7 @@ impl JobRunner for VoiceRunner {
             }
         }
         if result.is_ok() && *cancel.borrow() && !failed {
-            if let Err(e) = say(&mut room, tts.as_ref(), GOODBYE, &track).await {
+            if let Err(e) = say(room, tts.as_ref(), GOODBYE, &track).await {
                 tracing::warn!(job = %job.id, "no goodbye: {e:#}");
             } else if let Some(writer) = &writer {
                 let _ = writer
@@ -505,13 +509,7 @@ impl JobRunner for VoiceRunner {
                 });
             delivery.finish(control, id, summary).await;
         }
-        let report = match result {
-            Ok(report) => report,
-            Err(e) => {
-                room.leave().await;
-                return Err(e.into());
-            }
-        };
+        let report = result?;
         // The interview's end is recorded before the agent leaves, so control-api does not
         // take the departure for a dead worker and dispatch another.
         if let (Some(control), Some(id)) = (&self.control, &interview) {
@@ -536,10 +534,28 @@ impl JobRunner for VoiceRunner {
         // Success is on the worker socket before the agent leaves, so the server does not
         // count the departure as a failed job.
         crate::worker::report_finished().await;
+        Ok(report)
+    }
+}
+
+#[async_trait::async_trait]
+impl JobRunner for VoiceRunner {
+    async fn run(
+        &self,
+        mut room: LiveKitRoom,
+        job: Job,
+        load: Arc<Load>,
+        cancel: watch::Receiver<bool>,
+    ) -> Result<()> {
+        let on_frame = Arc::new(move |late| load.record_frame(late));
+        let result = self
+            .interview(&mut room, &job, Some(on_frame), cancel)
+            .await;
         room.leave().await;
+        let report = result?;
         tracing::info!(
             job = %job.id,
-            resumed,
+            resumed = is_resumed(&job),
             turns = report.turns.len(),
             ending = ?report.ending,
             nudges = report.nudges.len(),
@@ -553,8 +569,8 @@ impl JobRunner for VoiceRunner {
 
 /// Says `line` with the session's voice (cutting off anything still queued), shows it in
 /// the room's captions, and waits, bounded, until it was sent.
-async fn say(
-    room: &mut LiveKitRoom,
+async fn say<T: RoomTransport>(
+    room: &mut T,
     tts: &dyn providers::tts::Tts,
     line: &str,
     track: &str,
@@ -629,6 +645,7 @@ mod tests {
             engine: conversation::Config::default(),
             pipeline: dsp::pipeline::PipelineConfig::default(),
             silero: super::super::SileroPaths::default(),
+            dsp: super::super::DspMode::Thread,
             stt: Arc::new(providers::stt::live::Deepgram {
                 config: providers::stt::LiveConfig::new("ws://127.0.0.1:9"),
             }),

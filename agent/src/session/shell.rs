@@ -1,6 +1,7 @@
 //! The one async shell around the sans-IO engine: a closed [`Event`] enum, one `select!`,
 //! and the translation of engine outputs into transport, STT, LLM and TTS commands. The
-//! real clock is read here and nowhere else.
+//! clock is read here and nowhere else, and it is tokio's: the real clock, or the paused
+//! time of a test.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -57,6 +58,7 @@ pub async fn run<T: RoomTransport>(
         listener: Listener::spawn(
             config.pipeline.clone(),
             config.silero.clone(),
+            config.dsp,
             hooks.on_frame.clone(),
         )
         .map_err(SessionError::Thread)?,
@@ -101,7 +103,10 @@ pub async fn run<T: RoomTransport>(
         let wake = shell.deadline.map(|d| started + d.since_start());
         let busy = shell.playout.busy();
         let stt_open = shell.stt.is_some();
+        // Biased: events ready at the same time are taken in this order, so the same inputs
+        // give the same session (paused-time tests); every branch is quick, none starves.
         let event = tokio::select! {
+            biased;
             changed = cancel.changed() => {
                 if changed.is_err() || *cancel.borrow() { Event::Cancel } else { continue }
             }
@@ -675,8 +680,11 @@ impl Shell {
     fn trace_commit(&mut self, text: &str) {
         let delay = conversation::endpoint_delay(&self.endpoint, text, false);
         let mut ready = self.stt_final_at.unwrap_or(conversation::Instant::ZERO);
-        if let Some((ended, revealed)) = self.vad_end {
-            ready = ready.max(revealed).max(ended + delay);
+        match self.vad_end {
+            Some((ended, revealed)) => ready = ready.max(revealed).max(ended + delay),
+            // Committed on quiet before the VAD's speech end: the configured quiet after
+            // the last voiced frame is the delay, and it ends now.
+            None => ready = ready.max(self.now()),
         }
         if let Some(unfinished) = self.trace.take() {
             self.report.traces.push(unfinished);

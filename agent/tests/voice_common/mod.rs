@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent::session::{Hooks, SessionReport, SileroPaths, VoiceConfig};
+use agent::session::{DspMode, Hooks, SessionReport, SileroPaths, VoiceConfig};
 use agent::transport::{LiveKitRoom, RoomTransport};
 use anyhow::{Context, Result, bail};
 use conversation::Question;
@@ -47,6 +47,7 @@ pub fn config(stt_url: &str, questions: &[&str], llm: Option<Arc<dyn Llm>>) -> V
         engine: conversation::Config::default(),
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero,
+        dsp: DspMode::Thread,
         stt,
         language: None,
         llm,

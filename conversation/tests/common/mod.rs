@@ -70,6 +70,8 @@ pub struct Sim {
     pub vad_hangover: u32,
     /// Times of every VAD speech end (detection time).
     pub vad_ends: Vec<Instant>,
+    /// Bursts of noise among the energetic spans.
+    noises: Vec<(Instant, Instant)>,
     edge: Instant,
     events: Vec<(Instant, u64, Ev)>,
     seq: u64,
@@ -105,6 +107,7 @@ impl Sim {
             probabilities: false,
             vad_hangover: VAD_HANGOVER,
             vad_ends: Vec::new(),
+            noises: Vec::new(),
             edge: Instant::ZERO,
             events: Vec::new(),
             seq: 0,
@@ -151,9 +154,11 @@ impl Sim {
         );
     }
 
-    /// A burst of noise (no words): a cough.
+    /// A burst of noise (no words): a cough. It has energy for the VAD, but a speech model
+    /// scores it low.
     pub fn noise(&mut self, at: f64, dur: f64) {
         self.speech.push((t(at), t(at + dur)));
+        self.noises.push((t(at), t(at + dur)));
     }
 
     pub fn schedule(&mut self, at: f64, kind: InputKind) {
@@ -403,7 +408,15 @@ impl Sim {
         self.input(InputKind::OutboundEnergy(out_rms));
         self.input(InputKind::InboundEnergy(inbound));
         if self.probabilities {
-            let p = if inbound > VAD_THRESHOLD { 0.9 } else { 0.05 };
+            let noise = self
+                .noises
+                .iter()
+                .any(|(s, e)| *s <= self.now && self.now < *e);
+            let p = match (inbound > VAD_THRESHOLD, noise) {
+                (true, false) => 0.9,
+                (true, true) => 0.2,
+                (false, _) => 0.05,
+            };
             self.input(InputKind::SpeechProbability(p));
         }
         if inbound > VAD_THRESHOLD {
