@@ -17,6 +17,12 @@ Recording (--record PATH): every remote audio track (or only --record-identity's
 to PATH as 48 kHz mono 16-bit; PATH + ".json" holds a timeline of (sample offset, wall clock)
 pairs, one per frame, so tests can convert a sample position into a time. --echo-db mixes what is heard back
 into the microphone at that gain, like a speakerphone.
+
+Microphone DTX (--dtx on|off): whether the published track uses Opus discontinuous
+transmission (`rtc.TrackPublishOptions(dtx=...)`). Without the option the field is left unset
+and the SDK's native default applies, which is DTX on (livekit 1.2.1: the FFI takes an unset
+`dtx` as the Rust SDK's `TrackPublishOptions::default()`, `dtx: true`), as in LiveKit's other
+SDKs.
 """
 
 import argparse
@@ -148,6 +154,8 @@ async def main():
     # Slack of the microphone queue: more survives a starved event loop, less keeps the
     # "play_started" events close to when the audio really leaves.
     ap.add_argument("--mic-queue-ms", type=int, default=100)
+    # Opus DTX on the microphone track; unset leaves the SDK's default (on).
+    ap.add_argument("--dtx", choices=("on", "off"))
     args = ap.parse_args()
 
     room = rtc.Room()
@@ -263,10 +271,12 @@ async def main():
             if name in ("publish", "play") and not published:
                 track = rtc.LocalAudioTrack.create_audio_track("microphone", mic.source)
                 opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+                if args.dtx is not None:
+                    opts.dtx = args.dtx == "on"
                 pub = await room.local_participant.publish_track(track, opts)
                 published = True
                 spawn(mic.run())
-                emit("published", track_sid=pub.sid)
+                emit("published", track_sid=pub.sid, dtx=args.dtx or "default")
             if name == "play":
                 mic.play(cmd["path"])
             elif name == "send_data":
