@@ -11,6 +11,14 @@ Commands:
   {"cmd": "send_text", "topic": t, "text": s, "attributes": {...}}
   {"cmd": "set_attributes", "attributes": {...}}
   {"cmd": "record_more", "seconds": s}       emit "recorded" once s more seconds are recorded
+  {"cmd": "watch_audio", "id": n, "state": "present"|"absent", "seconds": s, "level": l}
+                                             emit "audio_present" once s seconds (in all) of
+                                             recorded 10 ms frames had an RMS of at least l
+                                             (full scale 1.0), or "audio_absent" once s seconds
+                                             in a row had less; both carry the id and the
+                                             recorded sample count
+  {"cmd": "mic_stats"}                       emit "mic_stats" with the microphone's RTP packets
+                                             and bytes sent so far (shows DTX at work)
   {"cmd": "leave"}                           disconnect, save the recording, exit
 
 Recording (--record PATH): every remote audio track (or only --record-identity's) is written
@@ -105,6 +113,30 @@ class Microphone:
             await self.source.capture_frame(out)
 
 
+class AudioWatch:
+    """Waits for recorded audio to be present (s seconds in all at or above a level) or
+    absent (s seconds in a row below it)."""
+
+    def __init__(self, ident, state, seconds, level):
+        self.ident = ident
+        self.present = state == "present"
+        self.seconds = seconds
+        self.level = level
+        self.count = 0.0
+
+    def feed(self, level, seconds, samples):
+        """Takes one frame's RMS and length; True (after emitting the event) once satisfied."""
+        loud = level >= self.level
+        if self.present and loud:
+            self.count += seconds
+        elif not self.present:
+            self.count = 0.0 if loud else self.count + seconds
+        if self.count + 1e-9 < self.seconds:
+            return False
+        emit("audio_present" if self.present else "audio_absent", id=self.ident, samples=int(samples))
+        return True
+
+
 class Recorder:
     def __init__(self, path):
         self.path = path
@@ -112,6 +144,7 @@ class Recorder:
         self.samples = 0
         self.timeline = []
         self.waiters = []  # (sample count, future)
+        self.watchers = []  # AudioWatch
 
     def add(self, samples):
         # Every frame is stamped when this loop takes it; a lagging loop stamps late, so
@@ -124,6 +157,16 @@ class Recorder:
         for _, fut in due:
             if not fut.done():
                 fut.set_result(self.samples)
+        if self.watchers:
+            level = float(np.sqrt(np.mean((samples.astype(np.float64) / 32768.0) ** 2)))
+            seconds = len(samples) / RATE
+            self.watchers = [w for w in self.watchers if not w.feed(level, seconds, self.samples)]
+
+    def watch(self, ident, state, seconds, level):
+        """Reports once the recorded audio has been present or absent for `seconds`."""
+        if state not in ("present", "absent"):
+            raise ValueError(f"watch_audio state must be present or absent, not {state!r}")
+        self.watchers.append(AudioWatch(ident, state, float(seconds), float(level)))
 
     async def more(self, seconds):
         """Waits until `seconds` more audio than now has been recorded."""
@@ -294,6 +337,19 @@ async def main():
                 if recorder is None:
                     raise ValueError("record_more needs --record")
                 spawn(recorder.more(float(cmd["seconds"])))
+            elif name == "watch_audio":
+                if recorder is None:
+                    raise ValueError("watch_audio needs --record")
+                recorder.watch(cmd["id"], cmd["state"], cmd["seconds"], cmd["level"])
+            elif name == "mic_stats":
+                if not published:
+                    raise ValueError("mic_stats needs a published microphone")
+                packets = sent_bytes = 0
+                for stat in await track.get_stats():
+                    if stat.WhichOneof("stats") == "outbound_rtp":
+                        packets += stat.outbound_rtp.sent.packets_sent
+                        sent_bytes += stat.outbound_rtp.sent.bytes_sent
+                emit("mic_stats", packets_sent=packets, bytes_sent=sent_bytes)
             elif name == "leave":
                 break
             elif name not in ("publish", "play"):
