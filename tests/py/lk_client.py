@@ -11,12 +11,26 @@ Commands:
   {"cmd": "send_text", "topic": t, "text": s, "attributes": {...}}
   {"cmd": "set_attributes", "attributes": {...}}
   {"cmd": "record_more", "seconds": s}       emit "recorded" once s more seconds are recorded
+  {"cmd": "watch_audio", "id": n, "state": "present"|"absent", "seconds": s, "level": l}
+                                             emit "audio_present" once s seconds (in all) of
+                                             recorded 10 ms frames had an RMS of at least l
+                                             (full scale 1.0), or "audio_absent" once s seconds
+                                             in a row had less; both carry the id and the
+                                             recorded sample count
+  {"cmd": "mic_stats"}                       emit "mic_stats" with the microphone's RTP packets
+                                             and bytes sent so far (shows DTX at work)
   {"cmd": "leave"}                           disconnect, save the recording, exit
 
 Recording (--record PATH): every remote audio track (or only --record-identity's) is written
 to PATH as 48 kHz mono 16-bit; PATH + ".json" holds a timeline of (sample offset, wall clock)
 pairs, one per frame, so tests can convert a sample position into a time. --echo-db mixes what is heard back
 into the microphone at that gain, like a speakerphone.
+
+Microphone DTX (--dtx on|off): whether the published track uses Opus discontinuous
+transmission (`rtc.TrackPublishOptions(dtx=...)`). Without the option the field is left unset
+and the SDK's native default applies, which is DTX on (livekit 1.2.1: the FFI takes an unset
+`dtx` as the Rust SDK's `TrackPublishOptions::default()`, `dtx: true`), as in LiveKit's other
+SDKs.
 """
 
 import argparse
@@ -99,6 +113,30 @@ class Microphone:
             await self.source.capture_frame(out)
 
 
+class AudioWatch:
+    """Waits for recorded audio to be present (s seconds in all at or above a level) or
+    absent (s seconds in a row below it)."""
+
+    def __init__(self, ident, state, seconds, level):
+        self.ident = ident
+        self.present = state == "present"
+        self.seconds = seconds
+        self.level = level
+        self.count = 0.0
+
+    def feed(self, level, seconds, samples):
+        """Takes one frame's RMS and length; True (after emitting the event) once satisfied."""
+        loud = level >= self.level
+        if self.present and loud:
+            self.count += seconds
+        elif not self.present:
+            self.count = 0.0 if loud else self.count + seconds
+        if self.count + 1e-9 < self.seconds:
+            return False
+        emit("audio_present" if self.present else "audio_absent", id=self.ident, samples=int(samples))
+        return True
+
+
 class Recorder:
     def __init__(self, path):
         self.path = path
@@ -106,6 +144,7 @@ class Recorder:
         self.samples = 0
         self.timeline = []
         self.waiters = []  # (sample count, future)
+        self.watchers = []  # AudioWatch
 
     def add(self, samples):
         # Every frame is stamped when this loop takes it; a lagging loop stamps late, so
@@ -118,6 +157,16 @@ class Recorder:
         for _, fut in due:
             if not fut.done():
                 fut.set_result(self.samples)
+        if self.watchers:
+            level = float(np.sqrt(np.mean((samples.astype(np.float64) / 32768.0) ** 2)))
+            seconds = len(samples) / RATE
+            self.watchers = [w for w in self.watchers if not w.feed(level, seconds, self.samples)]
+
+    def watch(self, ident, state, seconds, level):
+        """Reports once the recorded audio has been present or absent for `seconds`."""
+        if state not in ("present", "absent"):
+            raise ValueError(f"watch_audio state must be present or absent, not {state!r}")
+        self.watchers.append(AudioWatch(ident, state, float(seconds), float(level)))
 
     async def more(self, seconds):
         """Waits until `seconds` more audio than now has been recorded."""
@@ -148,6 +197,8 @@ async def main():
     # Slack of the microphone queue: more survives a starved event loop, less keeps the
     # "play_started" events close to when the audio really leaves.
     ap.add_argument("--mic-queue-ms", type=int, default=100)
+    # Opus DTX on the microphone track; unset leaves the SDK's default (on).
+    ap.add_argument("--dtx", choices=("on", "off"))
     args = ap.parse_args()
 
     room = rtc.Room()
@@ -263,10 +314,12 @@ async def main():
             if name in ("publish", "play") and not published:
                 track = rtc.LocalAudioTrack.create_audio_track("microphone", mic.source)
                 opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+                if args.dtx is not None:
+                    opts.dtx = args.dtx == "on"
                 pub = await room.local_participant.publish_track(track, opts)
                 published = True
                 spawn(mic.run())
-                emit("published", track_sid=pub.sid)
+                emit("published", track_sid=pub.sid, dtx=args.dtx or "default")
             if name == "play":
                 mic.play(cmd["path"])
             elif name == "send_data":
@@ -284,6 +337,19 @@ async def main():
                 if recorder is None:
                     raise ValueError("record_more needs --record")
                 spawn(recorder.more(float(cmd["seconds"])))
+            elif name == "watch_audio":
+                if recorder is None:
+                    raise ValueError("watch_audio needs --record")
+                recorder.watch(cmd["id"], cmd["state"], cmd["seconds"], cmd["level"])
+            elif name == "mic_stats":
+                if not published:
+                    raise ValueError("mic_stats needs a published microphone")
+                packets = sent_bytes = 0
+                for stat in await track.get_stats():
+                    if stat.WhichOneof("stats") == "outbound_rtp":
+                        packets += stat.outbound_rtp.sent.packets_sent
+                        sent_bytes += stat.outbound_rtp.sent.bytes_sent
+                emit("mic_stats", packets_sent=packets, bytes_sent=sent_bytes)
             elif name == "leave":
                 break
             elif name not in ("publish", "play"):

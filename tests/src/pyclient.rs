@@ -31,6 +31,9 @@ pub struct ClientOptions {
     /// Slack of the microphone queue in ms (the script's default, 100 ms, when `None`): more
     /// survives a starved client under load, less keeps `play_started` close to the audio.
     pub mic_queue_ms: Option<u32>,
+    /// Publish the microphone with Opus DTX on (`true`) or off (`false`); `None` leaves the
+    /// SDK's default, which is on.
+    pub dtx: Option<bool>,
 }
 
 /// A running Python participant.
@@ -73,6 +76,9 @@ impl PyClient {
         }
         if let Some(ms) = options.mic_queue_ms {
             cmd.arg("--mic-queue-ms").arg(ms.to_string());
+        }
+        if let Some(dtx) = options.dtx {
+            cmd.arg("--dtx").arg(if dtx { "on" } else { "off" });
         }
         let mut child = cmd.spawn().context("starting the Python LiveKit client")?;
         let stdin = child.stdin.take().context("client stdin")?;

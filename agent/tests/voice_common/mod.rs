@@ -101,6 +101,7 @@ impl Rig {
                 record_identity: Some("agent".into()),
                 echo_db,
                 mic_queue_ms: None,
+                dtx: None,
             },
         )
         .await?;
