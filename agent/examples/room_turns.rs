@@ -356,6 +356,7 @@ fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
         engine: conversation::Config::default(),
         pipeline: dsp::pipeline::PipelineConfig::default(),
         silero,
+        dsp: agent::session::DspMode::Thread,
         stt: live,
         language: None,
         llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {
