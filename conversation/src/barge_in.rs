@@ -42,7 +42,8 @@ pub fn judge(cfg: &BargeInConfig, speech: Duration, text: &str, echo: bool) -> V
             Verdict::Wait
         };
     }
-    if words >= cfg.min_words || speech >= cfg.min_speech {
+    let one_word = words >= 1 && speech >= cfg.one_word_speech;
+    if words >= cfg.min_words || one_word || speech >= cfg.min_speech {
         return Verdict::Interrupt;
     }
     Verdict::Wait
@@ -134,6 +135,7 @@ impl Engine {
                 }
             } else if self.turn.speaking || self.turn.has_text() {
                 self.turn.last_voiced = Some(self.now);
+                self.turn.finalize_pending = true;
                 self.speculation_heard_voice(FRAME);
             }
         }

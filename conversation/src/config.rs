@@ -45,10 +45,13 @@ pub struct EndpointConfig {
 /// When candidate speech during agent playout counts as an interruption.
 #[derive(Clone, Debug)]
 pub struct BargeInConfig {
-    /// VAD speech needed before speech without (known) words interrupts.
+    /// Voiced speech needed before speech without (known) words interrupts. The agent is
+    /// ducked meanwhile, so this can wait for the recognizer's first words.
     pub min_speech: Duration,
     /// Non-backchannel words that interrupt at once, whatever the duration.
     pub min_words: usize,
+    /// Voiced speech after which a single non-backchannel word interrupts.
+    pub one_word_speech: Duration,
     /// Backchannel-only speech ("mhmm", "yeah") longer than this interrupts anyway.
     pub backchannel_max_speech: Duration,
     /// After an interruption with no words, resume the agent after this long.
@@ -141,8 +144,9 @@ impl Default for EndpointConfig {
 impl Default for BargeInConfig {
     fn default() -> Self {
         BargeInConfig {
-            min_speech: ms(450),
+            min_speech: ms(700),
             min_words: 2,
+            one_word_speech: ms(250),
             backchannel_max_speech: ms(1500),
             false_interruption_timeout: ms(2000),
             duck: true,

@@ -287,6 +287,7 @@ impl Engine {
         {
             self.resume();
         }
+        self.finalize_when_quiet();
         self.speculate();
         if self.endpoint_deadline().is_some_and(|t| now >= t) {
             self.commit_turn();

@@ -105,6 +105,9 @@ pub enum Output {
         speech: SpeechId,
         text: String,
     },
+    /// Ask the recognizer to settle what it has heard into a final result now: the
+    /// candidate has been quiet for a moment (Deepgram's `Finalize`).
+    FinalizeStt,
     /// Cancel pending synthesis and drop audio whose playout has not started.
     CancelTts,
     /// Stop playout now: drop all queued audio, including the sentence playing.

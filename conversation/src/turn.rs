@@ -26,6 +26,8 @@ pub(crate) struct CandidateTurn {
     pub words_end: Option<Instant>,
     /// The recognizer judged the utterance over after the last final; its last word's end.
     pub stt_ended: Option<Instant>,
+    /// Voice was heard since the recognizer was last asked to finalize.
+    pub finalize_pending: bool,
 }
 
 impl CandidateTurn {
@@ -76,6 +78,9 @@ impl CandidateTurn {
 
 /// Quiet after the last voiced frame that the recognizer's utterance end also needs.
 const VOICE_QUIET: Duration = Duration::from_millis(300);
+/// Quiet after the last voiced frame before the recognizer is asked for its final: longer
+/// than the gaps between words, far shorter than any end of turn.
+const FINALIZE_QUIET: Duration = Duration::from_millis(250);
 
 impl Engine {
     pub(crate) fn stt(&mut self, r: SttResult) {
@@ -173,6 +178,22 @@ impl Engine {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// Asks the recognizer for its final once the candidate has been quiet for
+    /// [`FINALIZE_QUIET`] after voice whose interim text is not final yet: the text settles (and a reply
+    /// can be speculated on) without waiting for the recognizer's own endpointing or the
+    /// VAD's hangover.
+    pub(crate) fn finalize_when_quiet(&mut self) {
+        let quiet = self
+            .turn
+            .last_voiced
+            .is_some_and(|v| self.now >= v + FINALIZE_QUIET);
+        let unsettled = self.turn.has_text() && !self.turn.settled();
+        if self.turn.finalize_pending && quiet && unsettled && !self.agent_playing() {
+            self.turn.finalize_pending = false;
+            self.out.push_back(Output::FinalizeStt);
+        }
     }
 
     /// The recognizer's end of utterance: counts for the turn whose last word it follows,

@@ -549,6 +549,11 @@ impl Shell {
                 self.texts.insert(speech, text.clone());
                 self.speaker.speak(speech, text);
             }
+            Output::FinalizeStt => {
+                if let Some(stt) = &self.stt {
+                    stt.finalize();
+                }
+            }
             Output::CancelTts => {
                 self.speaker.cancel();
                 self.cancelled_upto = self

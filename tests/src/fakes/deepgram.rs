@@ -6,6 +6,8 @@
 //! and each burst long enough to be speech consumes the next scripted
 //! utterance when its final result is sent. Times are audio time (samples
 //! received), so results do not depend on how fast the client streams.
+//! `Finalize` settles the burst in progress at once with its whole utterance;
+//! speech resuming within the endpointing silence continues that utterance.
 //! Faults: a configurable result latency and dropping the socket after some
 //! audio on the first connection (the utterance in progress is not consumed,
 //! so a client that replays its audio loses nothing).
@@ -155,6 +157,12 @@ struct Burst {
     interims: usize,
     /// End of the audio the last final result covered.
     final_end: f64,
+    /// The utterance was finalized early (`Finalize` mid-utterance): speech that resumes
+    /// within `endpointing` continues it and brings no new words, since a fake cannot
+    /// split a scripted utterance by time (Deepgram would send the remaining words).
+    finalized_early: bool,
+    /// The burst in progress continues an utterance finalized early.
+    continuation: bool,
 }
 
 // The handshake callback's error type is tungstenite's `ErrorResponse`, not ours.
@@ -236,6 +244,8 @@ async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize)
         since_interim: 0.0,
         interims: 0,
         final_end: 0.0,
+        finalized_early: false,
+        continuation: false,
     };
     let block = (rate / 100.0) as usize;
     let mut carry: Vec<i16> = Vec::new();
@@ -274,7 +284,15 @@ async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize)
                     .unwrap_or_default();
                 lock(&shared).recorded.controls.push(kind.clone());
                 match kind.as_str() {
-                    "Finalize" => send(Some(b.finish(&shared, true))),
+                    "Finalize" if b.in_burst && b.voiced < script.min_speech => {
+                        // Too little speech for words yet: nothing to settle, the burst
+                        // goes on.
+                        send(Some(b.results("", true, true, true)));
+                    }
+                    "Finalize" => {
+                        b.finalized_early = b.in_burst;
+                        send(Some(b.finish(&shared, true)));
+                    }
                     "CloseStream" => {
                         send(Some(b.finish(&shared, true)));
                         send(Some(
@@ -320,6 +338,8 @@ impl Burst {
             .sqrt();
         if rms > f64::from(script.rms_gate) {
             if !self.in_burst {
+                self.continuation = std::mem::take(&mut self.finalized_early)
+                    && start - self.last_voiced < script.endpointing;
                 self.in_burst = true;
                 self.burst_start = start;
                 self.voiced = 0.0;
@@ -333,7 +353,10 @@ impl Burst {
             self.last_voiced = end;
             self.voiced += end - start;
             self.since_interim += end - start;
-            if self.since_interim >= script.interim_every && self.voiced >= script.min_speech {
+            if self.since_interim >= script.interim_every
+                && self.voiced >= script.min_speech
+                && !self.continuation
+            {
                 self.since_interim = 0.0;
                 self.interims += 1;
                 let words: Vec<String> = current(shared)
@@ -359,7 +382,9 @@ impl Burst {
 
     /// Ends the burst in progress with a final result (empty for noise).
     fn finish(&mut self, shared: &Mutex<Shared>, from_finalize: bool) -> String {
-        let speech = self.in_burst && self.voiced >= lock(shared).script.min_speech;
+        let speech = self.in_burst
+            && !std::mem::take(&mut self.continuation)
+            && self.voiced >= lock(shared).script.min_speech;
         let text = if speech {
             let mut s = lock(shared);
             let text = s.next.pop_front().unwrap_or_default();
