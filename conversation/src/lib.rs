@@ -9,7 +9,11 @@
 //! (end-of-turn delays), `barge_in` (interruption verdicts, duck, false-interruption
 //! resume), `echo` (the agent's own voice coming back), `playout` (pacing, TTS chunk spans,
 //! what the candidate actually heard), `history`, `text` (sentences, markdown, word classes),
-//! `scripted`, `speculate` (replies generated before the turn commits), `conductor` (the interviewer: plan, phases, follow-ups, the end), `llm` (timeouts, retries, apology), `metrics`, `config`, `time`.
+//! `scripted`, `speculate` (replies generated before the turn commits), `conductor` (the
+//! interviewer: plan, phases, follow-ups, the end), `llm` (timeouts, retries, apology),
+//! `metrics`, `config`, `time`, `ledger` (the session's bookkeeping: stream times of the
+//! candidate's audio, the text each stretch of the agent's audio covers, cancelled speeches,
+//! turn traces).
 //!
 //! **Invariant:** in thinking or speaking a wake-up is always pending (the watchdog), and a
 //! wake-up is never requested for a deadline that has already been handled.
@@ -27,6 +31,7 @@ mod endpoint;
 mod engine;
 mod history;
 mod io;
+mod ledger;
 mod llm;
 mod metrics;
 mod playout;
@@ -46,6 +51,7 @@ pub use io::{
     AgentState, Input, InputKind, Mode, Output, RequestId, SegmentId, Side, SpeechId, SttResult,
     TranscriptSegment,
 };
+pub use ledger::{SpeechLedger, StreamTimes, TurnTrace, TurnTracer};
 pub use llm::LLM_FALLBACKS_BEFORE_TEMPLATES;
 pub use metrics::TurnMetrics;
 pub use scripted::{Question, ScriptedResponder, Utterance};

@@ -12,7 +12,7 @@
 //! late. A lagging analysis thread therefore shows in the worker's load, which it did not
 //! when lateness was taken as the frame was queued.
 //! **Invariant:** frames reach the thread in arrival order, so 16 kHz position `p` lies in
-//! the `p / 320`-th frame the shell recorded in its [`TimeMap`].
+//! the `p / 320`-th frame the shell recorded in its [`conversation::StreamTimes`].
 //!
 //! [`DspMode::Lockstep`] is for tests in paused tokio time: the shell waits for each frame's
 //! analysis before it goes on, so VAD events come back at the instant their frame arrived
@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
-use conversation::Instant;
 use dsp::pipeline::{Output as DspOutput, Pipeline, PipelineConfig};
 use dsp::silero::Silero;
 use dsp::summary::{Summary, TimelinePoint};
@@ -317,80 +316,6 @@ impl Drop for AnalysedGuard<'_> {
     }
 }
 
-/// Frames remembered for mapping positions to times (30 s).
-const RING: usize = 1500;
-/// 16 kHz samples per 20 ms frame.
-const POS_PER_FRAME: u64 = 320;
-
-/// Arrival times of the last [`RING`] frames, indexed by frame number.
-#[derive(Debug)]
-pub(crate) struct TimeMap {
-    arrivals: Vec<Instant>,
-    frames: u64,
-}
-
-impl Default for TimeMap {
-    fn default() -> Self {
-        Self {
-            arrivals: vec![Instant::ZERO; RING],
-            frames: 0,
-        }
-    }
-}
-
-impl TimeMap {
-    /// Records that the next frame (covering 20 ms of the stream) arrived at `at`; the
-    /// arrival stands for the frame's end, so its start is 20 ms earlier.
-    pub fn record(&mut self, at: Instant) {
-        let slot = (self.frames % RING as u64) as usize;
-        self.arrivals[slot] = at;
-        self.frames += 1;
-    }
-
-    /// The session time of 16 kHz stream position `pos`.
-    pub fn at_position(&self, pos: u64) -> Instant {
-        let frame = pos / POS_PER_FRAME;
-        let within = Duration::from_micros((pos % POS_PER_FRAME) * 1_000_000 / 16_000);
-        self.frame_start(frame) + within
-    }
-
-    /// When the `frame`-th frame arrived.
-    pub fn arrival(&self, frame: u64) -> Instant {
-        self.frame_start(frame) + Duration::from_millis(20)
-    }
-
-    /// The session time of stream second `seconds` (STT times).
-    pub fn at_seconds(&self, seconds: f64) -> Instant {
-        if !seconds.is_finite() || seconds <= 0.0 {
-            return self.frame_start(0);
-        }
-        self.at_position((seconds * 16_000.0) as u64)
-    }
-
-    fn frame_start(&self, frame: u64) -> Instant {
-        if self.frames == 0 {
-            return Instant::ZERO;
-        }
-        let newest = self.frames - 1;
-        let oldest = self.frames.saturating_sub(RING as u64);
-        let arrival = |f: u64| self.arrivals[(f % RING as u64) as usize];
-        let frame_len = Duration::from_millis(20);
-        if frame > newest {
-            let ahead = Duration::from_millis(20 * (frame - newest));
-            return arrival(newest) + ahead.saturating_sub(frame_len);
-        }
-        if frame < oldest {
-            // Older than the ring: extrapolate backwards at real-time rate.
-            let behind = Duration::from_millis(20 * (oldest - frame));
-            let t = arrival(oldest)
-                .since_start()
-                .saturating_sub(behind + frame_len);
-            return Instant::from_start(t);
-        }
-        Instant::from_start(arrival(frame).since_start().saturating_sub(frame_len))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,20 +369,5 @@ mod tests {
             count("voiced") + count("unvoiced") >= 149,
             "a score per frame"
         );
-    }
-
-    #[test]
-    fn positions_map_to_the_arrival_of_their_frame() {
-        let mut map = TimeMap::default();
-        for i in 0..10u64 {
-            // Frames arrive in a burst after a 100 ms stall at frame 5.
-            let extra = if i >= 5 { 100 } else { 0 };
-            map.record(Instant::from_millis(20 * (i + 1) + extra));
-        }
-        assert_eq!(map.at_position(0), Instant::from_millis(0));
-        assert_eq!(map.at_position(320 * 2 + 160), Instant::from_millis(50));
-        assert_eq!(map.at_position(320 * 6), Instant::from_millis(220));
-        assert_eq!(map.at_seconds(0.12), Instant::from_millis(220));
-        assert_eq!(map.at_position(320 * 12), Instant::from_millis(340));
     }
 }

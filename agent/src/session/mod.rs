@@ -41,6 +41,7 @@ use conversation::{Message, TurnMetrics};
 use crate::metrics::VoiceMetrics;
 
 pub use config::{VoiceArgs, VoiceConfig};
+pub use conversation::TurnTrace;
 pub use listen::{DspMode, SileroPaths};
 pub use runner::{PROVIDER_DOWN, PROVIDER_DOWN_ES, VoiceRunner};
 pub use shell::run;
@@ -117,20 +118,6 @@ pub enum Ending {
     /// A provider stayed down (the speech recognizer gave up reconnecting): the interview
     /// cannot go on.
     ProviderFailed,
-}
-
-/// The agent's critical path of one turn, in session time (since the session started).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TurnTrace {
-    /// The latest of: the arrival of the frame on which the VAD saw the speech end, the
-    /// STT final, and the VAD speech end plus the configured end-of-turn delay (or, for a
-    /// turn committed on quiet before the VAD's speech end, the commit). Before this no
-    /// agent could know the turn was over.
-    pub ready: Duration,
-    /// The engine's end-of-turn decision.
-    pub committed: Duration,
-    /// The reply's first frame handed to the transport (the pacer sends it within 20 ms).
-    pub first_audio_queued: Option<Duration>,
 }
 
 /// Why a session could not run.

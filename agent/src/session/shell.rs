@@ -3,21 +3,21 @@
 //! clock is read here and nowhere else, and it is tokio's: the real clock, or the paused
 //! time of a test.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use conversation::{
-    Engine, Input, InputKind, Mode, Output, ScriptedResponder, SpeechId, SttResult,
+    Engine, Input, InputKind, Mode, Output, ScriptedResponder, SpeechLedger, StreamTimes,
+    SttResult, TurnTracer,
 };
 use providers::stt::{SttEvent, SttStream, Transcript};
 use tokio::sync::watch;
 
 use super::delivery;
-use super::listen::{Heard, Listener, TimeMap};
+use super::listen::{Heard, Listener};
 use super::playout::{Playout, Sent, rms};
-use super::speak::{SpanEstimate, Speaker, Voiced};
+use super::speak::{Speaker, Voiced};
 use super::think::{Thinker, Thought};
-use super::{Hooks, SessionError, SessionReport, TurnTrace, VoiceConfig, transcript};
+use super::{Hooks, SessionError, SessionReport, VoiceConfig, transcript};
 use crate::transport::{AgentState, RoomEvent, RoomTransport, SAMPLE_RATE};
 
 /// Everything the shell waits for.
@@ -69,10 +69,8 @@ pub async fn run<T: RoomTransport>(
             .map(|llm| Thinker::new(llm, config.system_prompt.clone())),
         speaker: Speaker::spawn(config.tts.clone()),
         playout: Playout::default(),
-        spans: SpanEstimate::default(),
-        texts: HashMap::new(),
-        cancelled_upto: 0,
-        times: TimeMap::default(),
+        speeches: SpeechLedger::new(SAMPLE_RATE),
+        times: StreamTimes::default(),
         candidate: None,
         plan_duration: config.brief.as_ref().map(|b| b.duration),
         reconnecting: false,
@@ -85,9 +83,7 @@ pub async fn run<T: RoomTransport>(
         sent: Vec::with_capacity(16),
         end_when_done: config.end_when_done,
         endpoint: config.engine.endpoint.clone(),
-        vad_end: None,
-        stt_final_at: None,
-        trace: None,
+        tracer: TurnTracer::default(),
         nudges: config
             .nudges
             .then(|| dsp::nudge::NudgePolicy::new(config.nudge_policy.clone())),
@@ -163,6 +159,7 @@ pub async fn run<T: RoomTransport>(
     }
     shell.announce_messages();
     shell.report.history = shell.engine.history().messages().to_vec();
+    shell.report.traces = shell.tracer.finish();
     let words = std::mem::take(&mut shell.candidate_words);
     shell.report.delivery = shell.listener.finish(words).await.map(|summary| {
         let talk = delivery::Conversation {
@@ -210,12 +207,10 @@ struct Shell {
     thinker: Option<Thinker>,
     speaker: Speaker,
     playout: Playout,
-    spans: SpanEstimate,
-    /// Text of every sentence sent to the TTS and not finished yet.
-    texts: HashMap<SpeechId, String>,
-    /// Audio of speeches up to this id was cancelled.
-    cancelled_upto: SpeechId,
-    times: TimeMap,
+    /// The text each stretch of the agent's audio covers; cancelled speeches.
+    speeches: SpeechLedger,
+    /// Session times of the candidate's stream positions.
+    times: StreamTimes,
     /// (identity, track sid) of the candidate whose audio we listen to.
     candidate: Option<(String, String)>,
     /// The conductor's planned duration (conducted interviews only).
@@ -231,11 +226,8 @@ struct Shell {
     sent: Vec<Sent>,
     end_when_done: bool,
     endpoint: conversation::EndpointConfig,
-    /// The last VAD speech end and the arrival of the frame that revealed it.
-    vad_end: Option<(conversation::Instant, conversation::Instant)>,
-    stt_final_at: Option<conversation::Instant>,
-    /// The turn whose reply has not reached the transport yet.
-    trace: Option<TurnTrace>,
+    /// When each committed turn could first have been known to be over.
+    tracer: TurnTracer,
     /// The coaching policy, unless nudges are off for this interview.
     nudges: Option<dsp::nudge::NudgePolicy>,
     /// The candidate's final STT text so far (fillers and words per minute).
@@ -352,7 +344,7 @@ impl Shell {
             } => {
                 let ended = self.times.at_position(at.0);
                 tracing::debug!(?ended, "candidate speech ended");
-                self.vad_end = Some((ended, self.times.arrival(frame)));
+                self.tracer.speech_end(ended, self.times.arrival(frame));
                 self.input(InputKind::VadSpeechEnd { ended });
                 if let Some(stt) = &self.stt {
                     stt.finalize();
@@ -381,7 +373,7 @@ impl Shell {
                 let from = words.first().map_or(start, |w| w.start);
                 let to = words.last().map_or(start + duration, |w| w.end);
                 if is_final {
-                    self.stt_final_at = Some(self.now());
+                    self.tracer.final_transcript(self.now());
                     self.word_rate.words(words.iter().map(|w| (w.start, w.end)));
                     self.candidate_words.push_str(text.trim());
                     self.candidate_words.push('\n');
@@ -434,30 +426,16 @@ impl Shell {
     fn voiced(&mut self, voiced: Voiced) {
         match voiced {
             Voiced::Audio { speech, samples } => {
-                if speech <= self.cancelled_upto {
-                    return;
+                if let Some(chunk) = self.speeches.audio(speech, samples.len()) {
+                    self.playout.add(speech, &samples);
+                    self.input(chunk);
                 }
-                if let Some(text) = self.texts.get(&speech) {
-                    self.spans.begin_once(speech, text);
-                }
-                let span = self.spans.next(speech, samples.len());
-                self.playout.add(speech, &samples);
-                let duration =
-                    Duration::from_secs_f64(samples.len() as f64 / f64::from(SAMPLE_RATE));
-                self.input(InputKind::TtsChunk {
-                    speech,
-                    duration,
-                    span,
-                });
             }
             Voiced::Done { speech } => {
-                if speech <= self.cancelled_upto {
-                    return;
+                if let Some(done) = self.speeches.done(speech) {
+                    self.playout.end_speech();
+                    self.input(done);
                 }
-                self.playout.end_speech();
-                self.spans.done(speech);
-                self.texts.remove(&speech);
-                self.input(InputKind::TtsDone { speech });
             }
         }
     }
@@ -480,11 +458,8 @@ impl Shell {
                 }
             }
             let pushed = self.playout.top_up(room)?;
-            if pushed > 0
-                && let Some(mut trace) = self.trace.take()
-            {
-                trace.first_audio_queued = Some(self.started.elapsed());
-                self.report.traces.push(trace);
+            if pushed > 0 {
+                self.tracer.audio_queued(self.now());
             }
             if !acted && pushed == 0 {
                 break;
@@ -546,7 +521,7 @@ impl Shell {
                 }
             }
             Output::Speak { speech, text } => {
-                self.texts.insert(speech, text.clone());
+                self.speeches.speak(speech, &text);
                 self.speaker.speak(speech, text);
             }
             Output::FinalizeStt => {
@@ -556,14 +531,7 @@ impl Shell {
             }
             Output::CancelTts => {
                 self.speaker.cancel();
-                self.cancelled_upto = self
-                    .texts
-                    .keys()
-                    .copied()
-                    .max()
-                    .unwrap_or(0)
-                    .max(self.cancelled_upto);
-                self.texts.clear();
+                self.speeches.cancel_all();
                 self.playout.cancel_unstarted();
             }
             Output::FlushAudio => {
@@ -585,7 +553,8 @@ impl Shell {
             }
             Output::Transcript(segment) => {
                 if segment.id.side == conversation::Side::Candidate && segment.is_final {
-                    self.trace_commit(&segment.text);
+                    let now = self.now();
+                    self.tracer.commit(&self.endpoint, &segment.text, now);
                 }
                 let t = transcript::to_transcription(
                     &segment,
@@ -679,28 +648,6 @@ impl Shell {
             on_nudge(&message);
         }
         self.report.nudges.push(message);
-    }
-
-    /// Records when the turn just committed could first have been known to be over.
-    fn trace_commit(&mut self, text: &str) {
-        let delay = conversation::endpoint_delay(&self.endpoint, text, false);
-        let mut ready = self.stt_final_at.unwrap_or(conversation::Instant::ZERO);
-        match self.vad_end {
-            Some((ended, revealed)) => ready = ready.max(revealed).max(ended + delay),
-            // Committed on quiet before the VAD's speech end: the configured quiet after
-            // the last voiced frame is the delay, and it ends now.
-            None => ready = ready.max(self.now()),
-        }
-        if let Some(unfinished) = self.trace.take() {
-            self.report.traces.push(unfinished);
-        }
-        self.trace = Some(TurnTrace {
-            ready: ready.since_start(),
-            committed: self.started.elapsed(),
-            first_audio_queued: None,
-        });
-        self.vad_end = None;
-        self.stt_final_at = None;
     }
 }
 

@@ -146,65 +146,6 @@ async fn synthesize(
     let _ = events.send(Voiced::Done { speech });
 }
 
-/// Estimates which bytes of a sentence a stretch of its audio covers, from the voice's
-/// measured pace (audio per character), since TTS vendors do not report alignment.
-#[derive(Debug)]
-pub(crate) struct SpanEstimate {
-    /// Samples of audio per character, learnt from finished sentences.
-    per_char: f64,
-    current: Option<(SpeechId, usize, usize, u64)>,
-}
-
-impl Default for SpanEstimate {
-    fn default() -> Self {
-        // 65 ms per character: espeak-ng at 170 words per minute.
-        Self {
-            per_char: 0.065 * f64::from(SAMPLE_RATE),
-            current: None,
-        }
-    }
-}
-
-impl SpanEstimate {
-    /// Starts tracking `speech`, whose text is `text`.
-    pub fn begin(&mut self, speech: SpeechId, text: &str) {
-        self.current = Some((speech, text.len(), text.chars().count().max(1), 0));
-    }
-
-    /// Starts tracking `speech` unless it is the one tracked already.
-    pub fn begin_once(&mut self, speech: SpeechId, text: &str) {
-        if self.current.is_none_or(|(id, ..)| id != speech) {
-            self.begin(speech, text);
-        }
-    }
-
-    /// The byte span of the next `samples` of `speech` (empty for an unknown speech).
-    pub fn next(&mut self, speech: SpeechId, samples: usize) -> std::ops::Range<usize> {
-        let Some((id, bytes, chars, done)) = &mut self.current else {
-            return 0..0;
-        };
-        if *id != speech {
-            return 0..0;
-        }
-        let total = self.per_char * *chars as f64;
-        let at = |s: u64| ((s as f64 / total).min(1.0) * *bytes as f64) as usize;
-        let start = at(*done);
-        *done += samples as u64;
-        start..at(*done)
-    }
-
-    /// Learns the pace from a finished sentence.
-    pub fn done(&mut self, speech: SpeechId) {
-        if let Some((id, _, chars, samples)) = self.current.take()
-            && id == speech
-            && samples > 0
-        {
-            let measured = samples as f64 / chars as f64;
-            self.per_char = 0.7 * self.per_char + 0.3 * measured;
-        }
-    }
-}
-
 /// All of `text` in `tts`'s voice at the transport's rate, resampled as the session does
 /// (whole prompts, the tests' reference voice, benchmarks).
 pub async fn synthesize_all(tts: &dyn Tts, text: &str) -> Result<Vec<i16>, ProviderError> {
