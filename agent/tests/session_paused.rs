@@ -12,6 +12,7 @@ use std::time::Duration;
 use agent::session::runner::{GOODBYE, RESUMED, resume};
 use agent::session::{Ending, PROVIDER_DOWN, SessionReport, VoiceRunner};
 use agent::transport::AgentState;
+use contract::agent::Speaker;
 use conversation::{Message, Role};
 use paused::{
     Call, Echo, Rig, ScriptedLlm, ScriptedStt, ScriptedTts, SttScript, assert_heard, audio, config,
@@ -760,15 +761,15 @@ async fn a_redispatched_interview_resumes_where_the_dead_worker_left_it() {
     first.agent_words(1, 2).await;
     first.kill();
     // What the transcript writer had sent control-api, as its state returns it.
-    let transcript: Vec<(String, String)> = first
+    let transcript: Vec<(Speaker, String)> = first
         .messages()
         .iter()
         .map(|m| {
             let role = match m.role {
-                Role::Agent => "interviewer",
-                Role::Candidate => "candidate",
+                Role::Agent => Speaker::Interviewer,
+                Role::Candidate => Speaker::Candidate,
             };
-            (role.to_owned(), m.text.clone())
+            (role, m.text.clone())
         })
         .collect();
     assert_eq!(transcript.len(), 2, "{transcript:?}");
@@ -802,13 +803,13 @@ async fn a_redispatched_interview_resumes_where_the_dead_worker_left_it() {
 #[tokio::test(start_paused = true)]
 async fn a_resumed_llm_interview_tells_the_model_what_was_said() {
     let transcript = [
-        ("interviewer", REPLIES[0]),
+        (Speaker::Interviewer, REPLIES[0]),
         (
-            "candidate",
+            Speaker::Candidate,
             "I maintain the billing service at a small bank.",
         ),
     ]
-    .map(|(r, t)| (r.to_owned(), t.to_owned()));
+    .map(|(r, t)| (r, t.to_owned()));
     let llm = Arc::new(ScriptedLlm::new([Call::Reply(format!(
         "{RESUMED} {}",
         REPLIES[1]
@@ -955,4 +956,86 @@ async fn a_complete_answer_is_worded_before_the_turn_ends_and_an_unfinished_one_
             turn.committed
         );
     }
+}
+
+/// A log sink the test can read.
+#[derive(Clone, Default)]
+struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_jobs_log_lines_carry_its_ids_and_provider_calls_are_child_spans_with_latency() {
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let llm = Arc::new(ScriptedLlm::new([
+        Call::Reply(REPLIES[0].to_owned()),
+        Call::Reply(REPLIES[1].to_owned()),
+    ]));
+    let tts = Arc::new(ScriptedTts::new(0));
+    let stt = stt(&[ANSWERS[0]]);
+    let mut c = config(&stt, &tts, Some(&llm), &[]);
+    c.end_when_done = false;
+    let job = livekit_protocol::Job {
+        id: "AJ_spans".into(),
+        room: Some(livekit_protocol::Room {
+            name: "room-spans".into(),
+            ..Default::default()
+        }),
+        metadata: contract::job::JobMetadata::first("iv_spans").to_json(),
+        ..Default::default()
+    };
+    let mut rig = Rig::start_job(VoiceRunner::new(c, None, None), job);
+    rig.agent_final(0).await;
+    rig.say(&speech(ANSWERS[0])).await;
+    rig.agent_final(1).await;
+    rig.stop().await;
+
+    let log = String::from_utf8(sink.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        .expect("utf-8 log");
+    let job = "job{job=AJ_spans room=room-spans interview=iv_spans}";
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" agent::session"))
+        .collect();
+    assert!(lines.len() >= 4, "too few session lines:\n{log}");
+    for line in &lines {
+        assert!(line.contains(job), "a session line without its job: {line}");
+    }
+    // Both LLM calls and every sentence are children of the job, with their latency.
+    let llm_done: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(&format!("{job}:llm{{")) && l.contains("LLM reply done"))
+        .collect();
+    assert_eq!(llm_done.len(), 2, "{log}");
+    for line in llm_done {
+        assert!(
+            line.contains("first_token_ms=") && line.contains("total_ms="),
+            "{line}"
+        );
+    }
+    let synthesized = lines
+        .iter()
+        .filter(|l| l.contains(&format!("{job}:tts{{")) && l.contains("sentence synthesized"))
+        .filter(|l| l.contains("first_audio_ms="))
+        .count();
+    assert!(synthesized >= 2, "{log}");
 }

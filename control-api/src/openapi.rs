@@ -135,6 +135,8 @@ pub const UNDOCUMENTED: &[&str] = &[
         crate::routes::voice::VoiceToken,
         crate::routes::internal::AgentContext,
         crate::routes::internal::AgentState,
+        contract::agent::StoredTurn,
+        contract::agent::EventData,
         crate::routes::internal::Turn,
         crate::transcript::TranscriptTurn,
         crate::evaluation::Evaluation,

@@ -142,6 +142,9 @@ impl Listener {
         };
         let counts = Arc::new(FrameCounts::default());
         let (thread_counts, thread_hook) = (Arc::clone(&counts), on_frame.clone());
+        // What the thread logs stays in the job's span, with the caller's subscriber.
+        let span = tracing::Span::current();
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         std::thread::Builder::new()
             .name("voice-dsp".into())
             .spawn(move || {
@@ -151,7 +154,9 @@ impl Listener {
                     on_frame: thread_hook,
                     done,
                 };
-                run(config, silero, frame_rx, &sinks);
+                tracing::dispatcher::with_default(&dispatch, || {
+                    span.in_scope(|| run(config, silero, frame_rx, &sinks));
+                });
             })?;
         Ok(Self {
             frames,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use contract::agent::{EventKind, Outcome, Phase, Speaker};
+use contract::agent::{AgentEvent, EventKind, Outcome, Phase, Provider, Speaker};
 use contract::delivery::{DeliveryPoint, DeliverySummary, NudgeMessage, TimelineBatch};
 use conversation::{Message, Question, Role, conductor};
 use futures_util::StreamExt;
@@ -153,32 +153,23 @@ pub fn apply_context(config: &mut VoiceConfig, context: &contract::context::Inte
 }
 
 /// `(role, text)` of every turn in control-api's interview state.
-fn transcript_turns(state: &serde_json::Value) -> Vec<(String, String)> {
-    state["transcript"]
-        .as_array()
-        .map(|turns| {
-            turns
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t["role"].as_str()?.to_owned(),
-                        t["text"].as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+fn transcript_turns(state: &contract::agent::InterviewState) -> Vec<(Speaker, String)> {
+    state
+        .transcript
+        .iter()
+        .map(|t| (t.role, t.text.clone()))
+        .collect()
 }
 
 /// Rewrites `config` to continue an interview whose transcript so far is `turns`: questions
 /// already asked and answered are dropped, a question the candidate had not answered yet is
 /// asked again, and the first line starts with [`RESUMED`]. With an LLM the conversation so
 /// far goes into the system prompt.
-pub fn resume(config: &mut VoiceConfig, turns: &[(String, String)]) {
+pub fn resume(config: &mut VoiceConfig, turns: &[(Speaker, String)]) {
     let asked = |q: &Question| {
-        turns
-            .iter()
-            .rposition(|(role, text)| role == "interviewer" && text.contains(q.text.as_str()))
+        turns.iter().rposition(|(role, text)| {
+            *role == Speaker::Interviewer && text.contains(q.text.as_str())
+        })
     };
     // The last question asked, and where in the transcript it was asked.
     let last = config
@@ -188,7 +179,13 @@ pub fn resume(config: &mut VoiceConfig, turns: &[(String, String)]) {
         .rev()
         .find_map(|(i, q)| asked(q).map(|at| (i, at)));
     let from = match last {
-        Some((i, at)) if turns[at + 1..].iter().any(|(role, _)| role == "candidate") => i + 1,
+        Some((i, at))
+            if turns[at + 1..]
+                .iter()
+                .any(|(role, _)| *role == Speaker::Candidate) =>
+        {
+            i + 1
+        }
         Some((i, _)) => i,
         None => 0,
     };
@@ -200,7 +197,7 @@ pub fn resume(config: &mut VoiceConfig, turns: &[(String, String)]) {
     if config.llm.is_some() && !turns.is_empty() {
         let so_far: Vec<String> = turns
             .iter()
-            .map(|(role, text)| format!("{role}: {text}"))
+            .map(|(role, text)| format!("{}: {text}", role.as_str()))
             .collect();
         config.system_prompt = format!(
             "{}\n\nThe connection dropped and you are back. Start your reply with \"{RESUMED}\" and continue from here. The interview so far:\n{}",
@@ -299,49 +296,19 @@ fn contract_phase(phase: conductor::Phase) -> Phase {
 /// Records a conductor event with control-api: phase changes set the interview's phase.
 async fn record(control: &ControlApi, interview: &str, event: &conductor::Event) -> Result<()> {
     use conductor::Event;
-    match event {
-        Event::PhaseChanged(phase) => control.phase(interview, contract_phase(*phase)).await,
-        Event::Consent(given) => {
-            control
-                .event(
-                    interview,
-                    EventKind::Consent,
-                    &serde_json::json!({ "consent": given }),
-                )
-                .await
+    let event = match event {
+        Event::PhaseChanged(phase) => {
+            return control.phase(interview, contract_phase(*phase)).await;
         }
-        Event::ManipulationDeclined => {
-            control
-                .event(
-                    interview,
-                    EventKind::Declined,
-                    &serde_json::json!({ "reason": "manipulation" }),
-                )
-                .await
-        }
-        Event::Asked { question, skill } => {
-            let data = serde_json::json!({ "question": question, "skill": skill });
-            control.event(interview, EventKind::Question, &data).await
-        }
-        Event::Ended(why) => {
-            control
-                .event(
-                    interview,
-                    EventKind::Ended,
-                    &serde_json::json!({ "reason": why }),
-                )
-                .await
-        }
+        Event::Consent(given) => AgentEvent::consent(*given),
+        Event::ManipulationDeclined => AgentEvent::because(EventKind::Declined, "manipulation"),
+        Event::Asked { question, skill } => AgentEvent::question(question, skill.as_deref()),
+        Event::Ended(why) => AgentEvent::because(EventKind::Ended, why),
         Event::LlmUnavailable => {
-            let data = serde_json::json!({
-                "provider": "llm",
-                "fallback": "the conductor's own wording",
-            });
-            control
-                .event(interview, EventKind::ProviderDegraded, &data)
-                .await
+            AgentEvent::provider_degraded(Provider::Llm, "the conductor's own wording")
         }
-    }
+    };
+    control.record(interview, &event).await
 }
 
 /// Sends the delivery timeline in batches and nudges as events, in order; a failed batch
@@ -520,8 +487,8 @@ impl VoiceRunner {
                 super::Ending::RoomClosed | super::Ending::Cancelled => None,
             };
             if let Some(reason) = &report.failure {
-                let data = serde_json::json!({ "provider": "stt", "reason": reason });
-                if let Err(e) = control.event(id, EventKind::ProviderFailure, &data).await {
+                let event = AgentEvent::provider_failure(Provider::Stt, reason);
+                if let Err(e) = control.record(id, &event).await {
                     tracing::warn!(interview = %id, "the provider failure not recorded: {e:#}");
                 }
             }
@@ -672,9 +639,12 @@ mod tests {
         config.questions.iter().map(|q| q.text.clone()).collect()
     }
 
-    fn turns(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn turns(list: &[(&str, &str)]) -> Vec<(Speaker, String)> {
         list.iter()
-            .map(|(r, t)| ((*r).to_owned(), (*t).to_owned()))
+            .map(|(r, t)| {
+                let role = Speaker::try_from((*r).to_owned()).expect("a role");
+                (role, (*t).to_owned())
+            })
             .collect()
     }
 

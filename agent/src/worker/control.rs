@@ -58,7 +58,14 @@ impl ControlApi {
             .await
     }
 
-    /// Records an agent event with its `data` (a JSON object).
+    /// Records an event the contract builds ([`AgentEvent::consent`], ...).
+    pub async fn record(&self, interview: &str, event: &AgentEvent) -> Result<()> {
+        self.send(reqwest::Method::POST, interview, "events", event)
+            .await
+    }
+
+    /// Records an agent event of `kind` whose `data` is a contract type that encodes as a
+    /// JSON object (a nudge).
     pub async fn event(
         &self,
         interview: &str,
@@ -134,8 +141,9 @@ impl ControlApi {
     }
 
     /// The interview's state so far (status, phase, transcript, events).
-    pub async fn state(&self, interview: &str) -> Result<Value> {
-        self.get(interview, "state").await
+    pub async fn state(&self, interview: &str) -> Result<contract::agent::InterviewState> {
+        let state = self.get(interview, "state").await?;
+        serde_json::from_value(state).context("reading the interview state")
     }
 
     async fn get(&self, interview: &str, what: &str) -> Result<Value> {

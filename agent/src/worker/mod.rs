@@ -158,18 +158,7 @@ impl Shared {
             reported: Arc::new(AtomicBool::new(false)),
         };
         let reported = scope.reported.clone();
-        // Everything the job logs carries its job, room and interview.
-        let room_name = job
-            .room
-            .as_ref()
-            .map(|r| r.name.clone())
-            .unwrap_or_default();
-        let span = tracing::info_span!(
-            "job",
-            job = %job_id,
-            room = %room_name,
-            interview = %crate::session::runner::interview_id(&job).unwrap_or_default(),
-        );
+        let span = job_span(&job);
         let task = tokio::spawn(JOB.scope(scope, {
             let shared = shared.clone();
             async move {
@@ -366,6 +355,21 @@ pub async fn run(
     tracing::info!(jobs = worker.job_count(), "draining");
     worker.drain().await;
     Ok(())
+}
+
+/// The span everything a job logs runs in: its job id, room and interview id.
+pub fn job_span(job: &Job) -> tracing::Span {
+    let room_name = job
+        .room
+        .as_ref()
+        .map(|r| r.name.as_str())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "job",
+        job = %job.id,
+        room = %room_name,
+        interview = %crate::session::runner::interview_id(job).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use agent::transport::{AudioFrame, FRAME_SAMPLES, RoomEvent, Transcription};
 use conversation::{Message, Question};
 use tokio::sync::watch;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 pub use llm::{Call, ScriptedLlm};
 pub use stt::{ScriptedStt, SttScript};
@@ -256,13 +257,17 @@ impl Rig {
         Self::join(peer, started, cancel, messages, session, echo)
     }
 
-    /// Runs `job` with the worker's runner (no control-api) instead of a bare session.
+    /// Runs `job` with the worker's runner (no control-api) instead of a bare session, in
+    /// the worker's span for the job.
     pub fn start_job(runner: VoiceRunner, job: livekit_protocol::Job) -> Self {
         let (mut room, peer) = MemoryRoom::paced();
         let (cancel, cancelled) = watch::channel(false);
         let started = Instant::now();
-        let session =
-            tokio::spawn(async move { runner.interview(&mut room, &job, None, cancelled).await });
+        let span = agent::worker::job_span(&job);
+        let session = tokio::spawn(
+            async move { runner.interview(&mut room, &job, None, cancelled).await }
+                .instrument(span),
+        );
         let rig = Self::join(peer, started, cancel, Arc::default(), session, None);
         rig.subscribe();
         rig

@@ -52,19 +52,7 @@ pub struct AgentContext {
 }
 
 /// The state so far, for an agent that restarts mid-interview.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AgentState {
-    pub status: String,
-    pub phase: String,
-    pub dispatch_count: i64,
-    pub transcript: Vec<crate::transcript::TranscriptTurn>,
-    #[schema(value_type = Vec<Object>)]
-    pub events: Value,
-    /// The final report, null until the agent sends one.
-    #[schema(value_type = Option<Object>)]
-    pub report: Value,
-}
-
+pub use contract::agent::InterviewState as AgentState;
 pub use contract::agent::{AgentEnd, AgentEvent, NewTurn as Turn};
 
 /// The final report.
@@ -233,13 +221,32 @@ pub(crate) async fn agent_state(
     let (owner, interview) = load(&state, &id).await?;
     let report = interviews::report(state.db(), &owner, &id).await?;
     let transcript = crate::transcript::list(state.db(), &id).await?;
+    let transcript = transcript
+        .into_iter()
+        .map(|t| {
+            let role = contract::agent::Speaker::try_from(t.role)
+                .map_err(|e| ApiError::Internal(e.into()))?;
+            Ok(contract::agent::StoredTurn {
+                turn: t.turn,
+                role,
+                text: t.text,
+                code: t.code,
+                language: t.language,
+                at: t.at,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let events = match agent_store::events(state.db(), &id).await? {
+        Value::Array(events) => events,
+        _ => Vec::new(),
+    };
     Ok(Json(AgentState {
         status: interview.status,
         phase: interview.phase,
         dispatch_count: interview.dispatch_count,
         transcript,
-        events: agent_store::events(state.db(), &id).await?,
-        report,
+        events,
+        report: Some(report).filter(|r| !r.is_null()),
     }))
 }
 
