@@ -85,6 +85,8 @@ pub struct StoredTurn {
 /// again after a crash resumes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Named apart from control-api's public `InterviewState` in the OpenAPI document.
+#[cfg_attr(feature = "openapi", schema(as = AgentState))]
 pub struct InterviewState {
     pub status: String,
     pub phase: String,

@@ -80,6 +80,21 @@ async fn document_parses_as_openapi_3_1_with_unique_operation_ids() {
         doc["components"]["securitySchemes"]["bearer"].is_object(),
         "bearer scheme declared"
     );
+    // Two types of one name would share a schema: the public state and the agent's state
+    // are different answers.
+    let answer = |path: &str| {
+        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let public = answer("/api/v1/interviews/{id}/state");
+    let internal = answer("/api/v1/internal/interviews/{id}/state");
+    assert!(
+        !public.is_empty() && !internal.is_empty() && public != internal,
+        "state schemas: {public:?} and {internal:?}"
+    );
     // Every referenced schema exists.
     let text = doc.to_string();
     for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
