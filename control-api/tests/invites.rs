@@ -136,6 +136,11 @@ backend_tests! {
         let expired = get(&state, &format!("/api/v1/invites/{short_link}")).await;
         assert_error(&expired, StatusCode::GONE);
         assert_eq!(expired.json["reason"], "expired");
+        // A malformed consent is refused as such, whatever the link's state; a good one
+        // learns that the link expired.
+        let consent = format!("/api/v1/invites/{short_link}/consent");
+        assert_error(&post(&state, &consent, &json!({})).await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_error(&post(&state, &consent, &json!({"version": version})).await, StatusCode::GONE);
 
         // An interview that is over: every link says so, and no new link is made.
         let done = send_to(&state, request("POST", &format!("/api/v1/interviews/{id}/complete"), Some(&token), None)).await;

@@ -292,8 +292,9 @@ pub(crate) async fn consent(
     Json(body): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<ConsentRecord>, ApiError> {
     let token = token_of(token)?;
-    let (invite, interview, _) = live(&state, &token).await?;
+    // A malformed body is refused as such whatever the link's state.
     let body: ConsentBody = super::from_object(body)?;
+    let (invite, interview, _) = live(&state, &token).await?;
     if body.version != invites::DISCLOSURE_VERSION {
         return Err(ApiError::Conflict(format!(
             "the disclosure changed: read version {} and consent again",
