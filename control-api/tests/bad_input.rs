@@ -255,6 +255,7 @@ backend_tests! {
                             "speech_rate_source": "audio", "audio_speech_rate": null, "words": 0, "fillers": 0, "pitch_mean_hz": null,
                             "speech_dbfs": null, "noise_floor_dbfs": null, "snr_db": null, "clipping_ratio": 0.0, "speech_seconds": 0.0,
                             "total_seconds": 0.0, "agent_seconds": 0.0, "talk_ratio": null, "interruptions": 0, "nudges": 0}),
+                        Some(_) if path.ends_with("/consent") => json!({"version": "2026-01-01"}),
                         Some(_) if path.ends_with("/submit-code") => json!({"code": "x", "language": "python"}),
                         Some(_) if path.ends_with("/overrides") => json!({"dimension": "Communication", "score": 3, "reason": "r"}),
                         Some(_) if path.contains("/roles/") => json!({"name": "R", "category": "C", "experience_level": "E"}),
