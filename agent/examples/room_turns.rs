@@ -35,17 +35,13 @@
 //! check, as is whether the fake STT's script stayed in step with the candidate's bursts.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use agent::session::{Hooks, SessionReport, SileroPaths, VoiceConfig};
+use agent::session::{Hooks, SessionReport, VoiceConfig};
 use agent::transport::{ConnectOptions, LiveKitRoom, RoomTransport};
 use anyhow::{Context, Result};
 use clap::Parser;
-use providers::llm::{OpenAiChat, OpenAiChatConfig};
-use providers::retry::RetryPolicy;
-use providers::stt::LiveConfig;
-use providers::tts::{HttpTts, HttpTtsConfig, HttpTtsFlavor};
+use fake_vendors::{installed_silero, voice_config};
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::fakes::http::Server;
 use tests::fakes::{openai_chat, speech as fake_speech};
@@ -55,6 +51,8 @@ use tokio::sync::watch;
 
 #[path = "room_turns/candidate.rs"]
 mod candidate;
+#[path = "shared/fake_vendors.rs"]
+mod fake_vendors;
 #[path = "room_turns/measure.rs"]
 mod measure;
 #[path = "room_turns/report.rs"]
@@ -191,7 +189,12 @@ async fn run_mode(args: &Args, plan: &[Prepared], dtx: bool, dir: &Path) -> Resu
     .await?;
     let mut candidate = Candidate::new(client);
     candidate.publish().await?;
-    let config = voice_config(&deepgram.base_url(), &chat.base_url(), &tts.base_url())?;
+    let config = voice_config(
+        &deepgram.base_url(),
+        &chat.base_url(),
+        &tts.base_url(),
+        installed_silero(),
+    )?;
     let session_start = candidate::now();
     let (cancel, session) = start_agent(&server, config).await?;
 
@@ -330,50 +333,4 @@ fn agent_token(server: &LiveKitServer) -> Result<String> {
         })
         .to_jwt()
         .context("minting the agent's token")
-}
-
-/// The session's configuration: LLM mode against the fakes, default engine settings.
-fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
-    let live = Arc::new(providers::stt::live::Deepgram {
-        config: LiveConfig::new(stt),
-    });
-    let mut tts_config = HttpTtsConfig::new(HttpTtsFlavor::OpenAi, tts);
-    tts_config.api_key = Some("sk-bench".into());
-    let (runtime, model) = (
-        tests::paths::onnxruntime_lib(),
-        tests::paths::silero_model(),
-    );
-    let silero = if runtime.exists() && model.exists() {
-        SileroPaths {
-            runtime: Some(runtime),
-            model: Some(model),
-        }
-    } else {
-        eprintln!("Silero is not installed (run scripts/setup.sh): the WebRTC gate decides alone");
-        SileroPaths::default()
-    };
-    Ok(VoiceConfig {
-        engine: conversation::Config::default(),
-        pipeline: dsp::pipeline::PipelineConfig::default(),
-        silero,
-        dsp: agent::session::DspMode::Thread,
-        stt: live,
-        language: None,
-        llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {
-            base_url: llm.to_owned(),
-            api_key: Some("sk-bench".into()),
-            model: "fake".into(),
-            first_token_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(5),
-            retry: RetryPolicy::default(),
-        })?)),
-        questions: Vec::new(),
-        closing: String::new(),
-        system_prompt: "You are an interviewer.".into(),
-        tts: Arc::new(HttpTts::new(tts_config)?),
-        end_when_done: false,
-        nudges: true,
-        nudge_policy: dsp::nudge::NudgeConfig::default(),
-        brief: None,
-    })
 }

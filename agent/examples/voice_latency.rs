@@ -21,19 +21,19 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent::session::{DspMode, Hooks, SessionReport, SileroPaths, VoiceConfig};
+use agent::session::{Hooks, SessionReport, SileroPaths, VoiceConfig};
 use agent::transport::{
     AgentState, AudioFrame, FRAME_SAMPLES, RoomEvent, RoomTransport, Transcription, TransportError,
 };
 use anyhow::{Context, Result};
 use clap::Parser;
-use providers::llm::{OpenAiChat, OpenAiChatConfig};
-use providers::retry::RetryPolicy;
-use providers::stt::LiveConfig;
-use providers::tts::{HttpTts, HttpTtsConfig, HttpTtsFlavor};
+use fake_vendors::{installed_silero, voice_config};
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::fakes::{openai_chat, speech as fake_speech};
 use tokio::sync::{mpsc, watch};
+
+#[path = "shared/fake_vendors.rs"]
+mod fake_vendors;
 
 #[derive(Parser)]
 struct Args {
@@ -80,13 +80,19 @@ async fn main() -> Result<()> {
     })
     .await?;
     let answer = answer_frames()?;
-    let mut config = voice_config(&deepgram.base_url(), &llm.base_url(), &tts.base_url())?;
-    if args.silero {
-        config.silero = SileroPaths {
-            runtime: Some(tests::paths::onnxruntime_lib()),
-            model: Some(tests::paths::silero_model()),
-        };
-    }
+    let silero = if args.silero {
+        installed_silero()
+    } else {
+        SileroPaths::default()
+    };
+    let mut config = voice_config(
+        &deepgram.base_url(),
+        &llm.base_url(),
+        &tts.base_url(),
+        silero,
+    )?;
+    // The VAD's silence (550 ms) is the end-of-turn wait here; the text check adds none.
+    config.engine.endpoint.min_delay = Duration::ZERO;
     let started = Instant::now();
     let mut runs = Vec::new();
     for _ in 0..args.sessions {
@@ -165,41 +171,6 @@ async fn main() -> Result<()> {
         median(&tts)
     );
     Ok(())
-}
-
-fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
-    let live = std::sync::Arc::new(providers::stt::live::Deepgram {
-        config: LiveConfig::new(stt),
-    });
-    let mut engine = conversation::Config::default();
-    // The VAD's silence (550 ms) is the end-of-turn wait here; the text check adds none.
-    engine.endpoint.min_delay = Duration::ZERO;
-    let mut tts_config = HttpTtsConfig::new(HttpTtsFlavor::OpenAi, tts);
-    tts_config.api_key = Some("sk-bench".into());
-    Ok(VoiceConfig {
-        engine,
-        pipeline: dsp::pipeline::PipelineConfig::default(),
-        silero: SileroPaths::default(),
-        dsp: DspMode::Thread,
-        stt: live,
-        language: None,
-        llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {
-            base_url: llm.to_owned(),
-            api_key: Some("sk-bench".into()),
-            model: "fake".into(),
-            first_token_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(5),
-            retry: RetryPolicy::default(),
-        })?)),
-        questions: Vec::new(),
-        closing: String::new(),
-        system_prompt: "You are an interviewer.".into(),
-        tts: Arc::new(HttpTts::new(tts_config)?),
-        end_when_done: false,
-        nudges: true,
-        nudge_policy: dsp::nudge::NudgeConfig::default(),
-        brief: None,
-    })
 }
 
 /// The candidate's answer as 20 ms frames at 48 kHz.

@@ -21,20 +21,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent::session::{DspMode, SileroPaths, VoiceConfig, VoiceRunner};
+use agent::session::VoiceRunner;
 use agent::transport::{ConnectOptions, FRAME_SAMPLES, LiveKitRoom, RoomTransport};
 use agent::worker::{Load, Worker, WorkerConfig, WorkerMetrics};
 use anyhow::{Context, Result};
 use clap::Parser;
+use fake_vendors::{installed_silero, voice_config};
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_api::services::agent_dispatch::AgentDispatchClient;
-use providers::llm::{OpenAiChat, OpenAiChatConfig};
-use providers::retry::RetryPolicy;
-use providers::stt::LiveConfig;
-use providers::tts::{HttpTts, HttpTtsConfig, HttpTtsFlavor};
 use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::fakes::{openai_chat, speech as fake_speech};
 use tests::livekit::{API_KEY, API_SECRET, LiveKitServer};
+
+#[path = "shared/fake_vendors.rs"]
+mod fake_vendors;
 
 #[derive(Parser)]
 struct Args {
@@ -89,52 +89,6 @@ fn top_up(room: &impl RoomTransport, frames: &[Vec<i16>], next: &mut usize) -> R
         *next += 1;
     }
     Ok(())
-}
-
-/// The real session's configuration against the fake vendors.
-fn voice_config(stt: &str, llm: &str, tts: &str) -> Result<VoiceConfig> {
-    let live = std::sync::Arc::new(providers::stt::live::Deepgram {
-        config: LiveConfig::new(stt),
-    });
-    let mut tts_config = HttpTtsConfig::new(HttpTtsFlavor::OpenAi, tts);
-    tts_config.api_key = Some("sk-bench".into());
-    let (runtime, model) = (
-        tests::paths::onnxruntime_lib(),
-        tests::paths::silero_model(),
-    );
-    let silero = if runtime.exists() && model.exists() {
-        SileroPaths {
-            runtime: Some(runtime),
-            model: Some(model),
-        }
-    } else {
-        eprintln!("no Silero model in the tools folder: WebRTC VAD only (run scripts/setup.sh)");
-        SileroPaths::default()
-    };
-    Ok(VoiceConfig {
-        engine: conversation::Config::default(),
-        pipeline: dsp::pipeline::PipelineConfig::default(),
-        silero,
-        dsp: DspMode::Thread,
-        stt: live,
-        language: None,
-        llm: Some(Arc::new(OpenAiChat::new(OpenAiChatConfig {
-            base_url: llm.to_owned(),
-            api_key: Some("sk-bench".into()),
-            model: "fake".into(),
-            first_token_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(5),
-            retry: RetryPolicy::default(),
-        })?)),
-        questions: Vec::new(),
-        closing: String::new(),
-        system_prompt: "You are an interviewer.".into(),
-        tts: Arc::new(HttpTts::new(tts_config)?),
-        end_when_done: false,
-        nudges: true,
-        nudge_policy: dsp::nudge::NudgeConfig::default(),
-        brief: None,
-    })
 }
 
 /// Resident memory of this process (the worker), in MiB.
@@ -379,7 +333,12 @@ async fn run() -> Result<()> {
             stale_after: Duration::from_secs(4),
         },
         Arc::new(VoiceRunner::new(
-            voice_config(&rig.urls.stt, &rig.urls.llm, &rig.urls.tts)?,
+            voice_config(
+                &rig.urls.stt,
+                &rig.urls.llm,
+                &rig.urls.tts,
+                installed_silero(),
+            )?,
             None,
             None,
         )),
