@@ -3,38 +3,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::http::StatusCode;
 use common::users::{request, user_token};
 use common::{memory_state, send_to};
 use serde_json::json;
 
-/// A log sink the test can read.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("sink").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn request_log_lines_carry_the_request_id_and_the_principal() {
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = tests::logs::Logs::capture();
 
     let state = memory_state().await;
     let token = user_token(&state, "spans@example.com").await;
@@ -64,7 +40,7 @@ async fn request_log_lines_carry_the_request_id_and_the_principal() {
     .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
 
-    let log = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
+    let log = logs.text();
     // The request's last line (its response) is written after authentication.
     let me_line = log
         .lines()
