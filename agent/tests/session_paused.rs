@@ -9,14 +9,15 @@ mod paused;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent::session::runner::{GOODBYE, RESUMED, resume};
+use agent::session::runner::{END_GRACE, GOODBYE, RESUMED, resume};
 use agent::session::{Ending, PROVIDER_DOWN, SessionReport, VoiceRunner};
-use agent::transport::AgentState;
-use contract::agent::Speaker;
+use agent::transport::{AgentState, RoomEvent};
+use contract::agent::{Outcome, Speaker};
+use contract::live::EndMessage;
 use conversation::{Message, Role};
 use paused::{
-    Call, Echo, Rig, ScriptedLlm, ScriptedStt, ScriptedTts, SttScript, assert_heard, audio, config,
-    speech, voiced, words,
+    CANDIDATE, Call, Echo, Rig, ScriptedLlm, ScriptedStt, ScriptedTts, SttScript, assert_heard,
+    audio, config, speech, voiced, words,
 };
 
 /// The engine's apology when the LLM or the voice fails for good.
@@ -561,6 +562,74 @@ async fn an_stt_that_gives_up_ends_the_interview_with_an_explanation() {
     );
     assert_eq!(tts.texts().last().map(String::as_str), Some(PROVIDER_DOWN));
     assert_heard(&rig.agent_audio(), &voiced(&tts.texts()));
+    // The room was told the interview is over, and nobody left: the agent waited its grace.
+    assert_eq!(ends(&rig), vec![Outcome::Failed]);
+}
+
+/// The outcomes of the end messages the agent sent, to everyone in the room.
+fn ends(rig: &Rig) -> Vec<Outcome> {
+    rig.peer.inspect(|s| {
+        s.data
+            .iter()
+            .filter(|(topic, ..)| topic == contract::topics::END)
+            .map(|(_, payload, to)| {
+                assert!(to.is_empty(), "sent to {to:?}, not the whole room");
+                serde_json::from_slice::<EndMessage>(payload)
+                    .expect("an end message")
+                    .outcome
+            })
+            .collect()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_finished_interview_tells_the_room_after_its_last_words_and_waits_for_the_candidate() {
+    for leaves in [true, false] {
+        const QUESTIONS: [&str; 1] = ["Tell me about yourself."];
+        let answer = "I am a developer from Lisbon.";
+        let stt = stt(&[answer]);
+        let tts = Arc::new(ScriptedTts::new(0));
+        let runner = VoiceRunner::new(config(&stt, &tts, None, &QUESTIONS), None, None);
+        let mut rig = Rig::start_job(runner, Default::default());
+        rig.agent_final(0).await;
+        rig.say(&speech(answer)).await;
+        rig.agent_final(1).await;
+        rig.wait("the end message", |s| {
+            s.data
+                .iter()
+                .any(|(topic, ..)| topic == contract::topics::END)
+                .then_some(())
+        })
+        .await;
+        let told = tokio::time::Instant::now();
+        let frames = rig.agent_frames();
+        if leaves {
+            // The candidate's client leaves on it.
+            rig.peer.inject(RoomEvent::ParticipantLeft {
+                identity: CANDIDATE.into(),
+            });
+        }
+        let report = rig.finished().await;
+        let waited = tokio::time::Instant::now() - told;
+
+        assert_eq!(report.ending, Ending::Finished);
+        assert_eq!(report.candidate.as_deref(), Some(CANDIDATE));
+        assert_eq!(ends(&rig), vec![Outcome::Completed]);
+        assert_eq!(rig.agent_frames(), frames, "audio after the end message");
+        assert_heard(&rig.agent_audio(), &voiced(&tts.texts()));
+        if leaves {
+            assert_eq!(
+                waited,
+                Duration::ZERO,
+                "the agent waited on after the candidate left"
+            );
+        } else {
+            assert_eq!(
+                waited, END_GRACE,
+                "a client that stays is waited for at most the grace"
+            );
+        }
+    }
 }
 
 const REPLIES: [&str; 4] = [

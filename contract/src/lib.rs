@@ -27,6 +27,11 @@ pub mod topics {
     /// The interview's phase and time left: one [`crate::live::PhaseMessage`] per packet,
     /// reliable, sent by the agent to everyone in the room at every phase change.
     pub const PHASE: &str = "interviewer.phase";
+    /// The interview is over: one [`crate::live::EndMessage`], reliable, sent by the agent to
+    /// everyone in the room once its last words have been sent and before it records the end
+    /// with control-api (which then removes whoever is still in the room). A client that
+    /// leaves on it closes its own connection instead of having it closed under it.
+    pub const END: &str = "interviewer.end";
 }
 
 /// Whether a message of version `v` can be read by this crate.

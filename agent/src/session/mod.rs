@@ -101,6 +101,8 @@ pub struct SessionReport {
     pub failure: Option<String>,
     /// The agent's audio track, once published.
     pub agent_track: String,
+    /// The identity of the candidate the session listened to, once known.
+    pub candidate: Option<String>,
 }
 
 /// Why a session ended.

@@ -24,7 +24,9 @@ use tokio::sync::{mpsc, watch};
 use super::speak::Linear;
 use super::{EventHook, Hooks, MessageHook, NudgeHook, SecondHook, VoiceArgs, VoiceConfig};
 use crate::metrics::VoiceMetrics;
-use crate::transport::{FRAME_DURATION, FRAME_SAMPLES, LiveKitRoom, RoomTransport, SAMPLE_RATE};
+use crate::transport::{
+    FRAME_DURATION, FRAME_SAMPLES, LiveKitRoom, RoomEvent, RoomTransport, SAMPLE_RATE,
+};
 use crate::worker::JobRunner;
 use crate::worker::control::ControlApi;
 use crate::worker::load::Load;
@@ -477,15 +479,22 @@ impl VoiceRunner {
             delivery.finish(control, id, summary).await;
         }
         let report = result?;
+        let outcome = match report.ending {
+            super::Ending::Finished => Some(Outcome::Completed),
+            super::Ending::CandidateLeft => Some(Outcome::LeftEarly),
+            super::Ending::ProviderFailed => Some(Outcome::Failed),
+            super::Ending::RoomClosed | super::Ending::Cancelled => None,
+        };
+        // The candidate is still in the room when the agent ended it: told first, so that
+        // their client leaves by itself before control-api removes whoever is left.
+        if let (Some(outcome @ (Outcome::Completed | Outcome::Failed)), Some(candidate)) =
+            (outcome, &report.candidate)
+        {
+            see_out(room, candidate, outcome).await;
+        }
         // The interview's end is recorded before the agent leaves, so control-api does not
         // take the departure for a dead worker and dispatch another.
         if let (Some(control), Some(id)) = (&self.control, &interview) {
-            let outcome = match report.ending {
-                super::Ending::Finished => Some(Outcome::Completed),
-                super::Ending::CandidateLeft => Some(Outcome::LeftEarly),
-                super::Ending::ProviderFailed => Some(Outcome::Failed),
-                super::Ending::RoomClosed | super::Ending::Cancelled => None,
-            };
             if let Some(reason) = &report.failure {
                 let event = AgentEvent::provider_failure(Provider::Stt, reason);
                 if let Err(e) = control.record(id, &event).await {
@@ -536,6 +545,40 @@ impl JobRunner for VoiceRunner {
 
 /// Says `line` with the session's voice (cutting off anything still queued), shows it in
 /// the room's captions, and waits, bounded, until it was sent.
+/// How long the agent waits, once it has told the room the interview is over, for the
+/// candidate's client to leave by itself.
+pub const END_GRACE: Duration = Duration::from_secs(3);
+
+/// Tells the room the interview is over ([`contract::topics::END`]) and waits, at most
+/// [`END_GRACE`], for `candidate` to leave. LiveKit's clients report a connection closed by
+/// the server (control-api removing the candidate) as data channel errors; one that leaves on
+/// this message closes its own.
+async fn see_out<T: RoomTransport>(room: &mut T, candidate: &str, outcome: Outcome) {
+    let message = contract::live::EndMessage {
+        v: contract::VERSION,
+        outcome,
+    };
+    let sent = serde_json::to_vec(&message)
+        .map_err(anyhow::Error::from)
+        .and_then(|payload| Ok(room.send_data(contract::topics::END, &payload, &[])?));
+    if let Err(e) = sent {
+        tracing::warn!("the end was not sent: {e:#}");
+        return;
+    }
+    let left = async {
+        while let Some(event) = room.next_event().await {
+            match event {
+                RoomEvent::ParticipantLeft { identity } if identity == candidate => return,
+                RoomEvent::Disconnected { .. } => return,
+                _ => {}
+            }
+        }
+    };
+    if tokio::time::timeout(END_GRACE, left).await.is_err() {
+        tracing::info!("the candidate's client stayed after the end; control-api removes it");
+    }
+}
+
 async fn say<T: RoomTransport>(
     room: &mut T,
     tts: &dyn providers::tts::Tts,

@@ -158,6 +158,7 @@ pub async fn run<T: RoomTransport>(
         stt.close();
     }
     shell.announce_messages();
+    shell.report.candidate = shell.candidate.as_ref().map(|(id, _)| id.clone());
     shell.report.history = shell.engine.history().messages().to_vec();
     shell.report.traces = shell.tracer.finish();
     let words = std::mem::take(&mut shell.candidate_words);

@@ -1,10 +1,11 @@
-// What the room carries, parsed at the edge: nudges and phases on their data topics,
+// What the room carries, parsed at the edge: nudges, phases and the end on their data topics,
 // captions' text stream attributes. Unknown fields are ignored and a newer version refused,
 // as the wire contract asks of every reader.
 
 export const TOPIC_TRANSCRIPTION = 'lk.transcription';
 export const TOPIC_NUDGE = 'interviewer.nudge';
 export const TOPIC_PHASE = 'interviewer.phase';
+export const TOPIC_END = 'interviewer.end';
 export const ATTR_AGENT_STATE = 'lk.agent.state';
 
 /** The newest contract version this page reads. */
@@ -57,6 +58,12 @@ export function parseNudge(payload: Uint8Array): Nudge | null {
   const kind = record['kind'];
   if (typeof message !== 'string' || message.trim() === '') return null;
   return { kind: typeof kind === 'string' ? kind : 'tip', message: message.slice(0, 300) };
+}
+
+/** The outcome an end packet carries (`completed` or `failed`), or null when it is not one. */
+export function parseEnd(payload: Uint8Array): string | null {
+  const outcome = decodeObject(payload)?.['outcome'];
+  return typeof outcome === 'string' && outcome !== '' ? outcome : null;
 }
 
 /** A phase packet, or null. */

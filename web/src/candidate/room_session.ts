@@ -14,11 +14,13 @@ import {
 import type { JoinResponse } from '../types';
 import {
   ATTR_AGENT_STATE,
+  TOPIC_END,
   TOPIC_NUDGE,
   TOPIC_PHASE,
   TOPIC_TRANSCRIPTION,
   captionOf,
   parseAgentState,
+  parseEnd,
   parseNudge,
   parsePhase,
   type AgentState,
@@ -51,10 +53,18 @@ export interface SessionHandlers {
 
 setLogLevel(LogLevel.warn);
 
+/**
+ * How long the page stays after the agent says the interview is over, for the last of its
+ * voice still on the way to play out. The agent waits longer than this for the page to leave
+ * before control-api removes whoever is left.
+ */
+const END_TAIL_MS = 400;
+
 export class RoomSession {
   private readonly room = new Room({ adaptiveStream: false, dynacast: false });
   private readonly audioSink: HTMLElement;
   private leaving = false;
+  private ending = false;
   private closed = false;
 
   private constructor(
@@ -127,6 +137,8 @@ export class RoomSession {
       } else if (topic === TOPIC_PHASE) {
         const change = parsePhase(payload);
         if (change) this.handlers.phase(change);
+      } else if (topic === TOPIC_END && parseEnd(payload) !== null) {
+        this.finish();
       }
     });
     room.on(RoomEvent.ParticipantAttributesChanged, (_changed, participant) => {
@@ -159,8 +171,22 @@ export class RoomSession {
       this.handlers.reconnecting(false);
       if (this.closed) return;
       this.closed = true;
-      this.handlers.closed(this.leaving ? 'left' : closeReason(reason));
+      const why = this.leaving ? 'left' : this.ending ? 'ended' : closeReason(reason);
+      this.handlers.closed(why);
     });
+  }
+
+  /**
+   * The agent said the interview is over: the page leaves the room itself once the last of
+   * the agent's voice has played. (Removed by the server instead, LiveKit's client would
+   * report its data channels closed under it as errors.)
+   */
+  private finish(): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
+    window.setTimeout(() => {
+      void this.room.disconnect().catch(() => undefined);
+    }, END_TAIL_MS);
   }
 
   private async readCaption(
