@@ -543,8 +543,6 @@ impl JobRunner for VoiceRunner {
     }
 }
 
-/// Says `line` with the session's voice (cutting off anything still queued), shows it in
-/// the room's captions, and waits, bounded, until it was sent.
 /// How long the agent waits, once it has told the room the interview is over, for the
 /// candidate's client to leave by itself.
 pub const END_GRACE: Duration = Duration::from_secs(3);
@@ -579,6 +577,8 @@ async fn see_out<T: RoomTransport>(room: &mut T, candidate: &str, outcome: Outco
     }
 }
 
+/// Says `line` with the session's voice (cutting off anything still queued), shows it in
+/// the room's captions, and waits, bounded, until it was sent.
 async fn say<T: RoomTransport>(
     room: &mut T,
     tts: &dyn providers::tts::Tts,
