@@ -229,6 +229,7 @@ async fn run_mode(args: &Args, plan: &[Prepared], dtx: bool, dir: &Path) -> Resu
     figures.stt_finals = stt_finals.len();
     figures.late_frames = (report.late_frames, report.frames);
     figures.mic_packets_per_second = runs.mic_packets_per_second;
+    figures.agent_turns = report.turns;
     Ok(figures)
 }
 

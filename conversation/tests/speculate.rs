@@ -375,3 +375,51 @@ fn the_recognizers_utterance_end_ends_an_unpunctuated_turn_but_not_an_open_one()
         }
     }
 }
+
+/// Every `FinalizeStt` the engine asked for.
+fn finalizes(sim: &Sim) -> Vec<Instant> {
+    sim.outputs_where(|o| matches!(o, Output::FinalizeStt))
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect()
+}
+
+#[test]
+fn the_recognizer_is_asked_for_its_final_100_ms_after_the_last_voiced_frame_once() {
+    let mut sim = sim(Mode::Llm);
+    sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
+    let listening = greeted(&mut sim);
+    let (start, dur) = (listening + 0.5, 2.0);
+    let end = start + dur;
+    sim.say(start, dur, ANSWER);
+    sim.run_secs(end + 0.29);
+    // One request, 100 ms after the last voiced frame (on a 20 ms frame grid), while the
+    // text is still the interim: the final can come back before the VAD's hangover is half
+    // over.
+    let asked = finalizes(&sim);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0] >= t(end + 0.1 - 0.02) && asked[0] <= t(end + 0.1 + 0.02),
+        "asked at {:?}, speech ended at {end}",
+        asked[0]
+    );
+    // No voice since: the final settles the text and nothing is asked again.
+    sim.run_secs(end + 1.0);
+    assert_eq!(finalizes(&sim).len(), 1);
+}
+
+#[test]
+fn a_gap_between_words_shorter_than_100_ms_does_not_finalize() {
+    let mut sim = sim(Mode::Llm);
+    sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
+    let listening = greeted(&mut sim);
+    let start = listening + 0.5;
+    sim.say(start, 1.0, "I moved the service to Rust");
+    // 60 ms of silence (a stop consonant, a breath), then the sentence goes on.
+    let second = start + 1.06;
+    sim.say(second, 1.0, "because the old one kept crashing.");
+    sim.run_secs(second + 1.0 + 0.3);
+    let asked = finalizes(&sim);
+    assert_eq!(asked.len(), 1, "only after the whole sentence: {asked:?}");
+    assert!(asked[0] >= t(second + 1.0 + 0.1 - 0.02), "{asked:?}");
+}

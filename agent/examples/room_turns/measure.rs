@@ -253,6 +253,8 @@ pub struct Figures {
     /// RTP packets per second the candidate's microphone sent over the scenarios.
     pub mic_packets_per_second: f64,
     pub floor: f64,
+    /// The agent's own per-turn latencies (its session report), every turn of the mode.
+    pub agent_turns: Vec<conversation::TurnMetrics>,
 }
 
 /// What the runs are measured against.

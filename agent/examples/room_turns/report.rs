@@ -54,6 +54,7 @@ pub fn print(f: &Figures, args: &Args, dtx: bool, took: Duration) {
         f.late_frames.1
     );
     if args.verbose {
+        print_agent_view(f);
         for line in &f.lines {
             println!("    {line}");
         }
@@ -84,6 +85,35 @@ fn print_timings(f: &Figures) {
             gap("backchannel"),
         ),
         ("  from a cough to the reply's end", gap("cough")),
+    ] {
+        println!("{}", row(name, &values));
+    }
+}
+
+/// The agent's own latencies per turn (speech end is its VAD's), to see where time goes.
+fn print_agent_view(f: &Figures) {
+    let turns = &f.agent_turns;
+    let speculative = turns.iter().filter(|t| t.speculative).count();
+    println!(
+        "  the agent's own view, all {} turns ({speculative} answered by a speculation):",
+        turns.len()
+    );
+    let secs = |pick: fn(&conversation::TurnMetrics) -> Option<Duration>| -> Vec<f64> {
+        turns
+            .iter()
+            .filter_map(pick)
+            .map(|d| d.as_secs_f64())
+            .collect()
+    };
+    for (name, values) in [
+        ("  speech end -> STT final", secs(|t| t.stt_final_delay)),
+        ("  speech end -> end of turn", secs(|t| t.end_of_turn_delay)),
+        ("  LLM first token", secs(|t| t.llm_ttft)),
+        ("  TTS first byte", secs(|t| t.tts_ttfb)),
+        (
+            "  speech end -> first audio published",
+            secs(|t| t.end_to_end),
+        ),
     ] {
         println!("{}", row(name, &values));
     }
