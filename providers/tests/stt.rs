@@ -199,6 +199,52 @@ async fn finalize_flushes_an_utterance_without_waiting_for_silence() {
     until_closed(&mut stt).await;
 }
 
+/// `samples` without the quiet espeak-ng leaves before and after the words.
+fn trimmed(samples: Vec<i16>) -> Vec<i16> {
+    let loud = |s: &i16| s.unsigned_abs() > 300;
+    let first = samples.iter().position(loud).unwrap_or(0);
+    let last = samples.iter().rposition(loud).map_or(first, |i| i + 1);
+    samples[first..last].to_vec()
+}
+
+#[tokio::test]
+async fn a_second_finalize_in_the_same_pause_keeps_the_utterance_open() {
+    // Finalize mid-utterance settles the scripted utterance at once; a second Finalize in
+    // the same short pause (nothing to settle) must not make the words that resume it a new
+    // utterance, or the fake would hand out the next one early.
+    let fake = FakeDeepgram::start(DeepgramScript {
+        utterances: vec![
+            "We needed much lower latency, so we rewrote it.".into(),
+            "Never said.".into(),
+        ],
+        ..DeepgramScript::default()
+    })
+    .await
+    .expect("fake");
+    let mut stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
+    stream(&stt, &trimmed(speech("we needed much lower latency"))).await;
+    stt.finalize();
+    stream(&stt, &silence(0.1)).await;
+    stt.finalize();
+    let mut rest = trimmed(speech("so we rewrote it"));
+    rest.extend(silence(1.0));
+    stream(&stt, &rest).await;
+    stt.close();
+    let (finals, _) = until_closed(&mut stt).await;
+    assert_eq!(finals, ["We needed much lower latency, so we rewrote it."]);
+    assert_eq!(fake.recorded().finals, finals);
+    let finalizes = fake
+        .recorded()
+        .controls
+        .iter()
+        .filter(|c| *c == "Finalize")
+        .count();
+    assert_eq!(finalizes, 2);
+}
+
 #[tokio::test]
 async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
     let fake = FakeDeepgram::start(DeepgramScript {

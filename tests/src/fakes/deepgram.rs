@@ -290,7 +290,9 @@ async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize)
                         send(Some(b.results("", true, true, true)));
                     }
                     "Finalize" => {
-                        b.finalized_early = b.in_burst;
+                        // Outside a burst there is nothing to settle: an utterance settled
+                        // early stays open for the speech that resumes it.
+                        b.finalized_early |= b.in_burst;
                         send(Some(b.finish(&shared, true)));
                     }
                     "CloseStream" => {
