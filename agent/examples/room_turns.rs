@@ -37,6 +37,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use agent::metrics::VoiceMetrics;
 use agent::session::{Hooks, SessionReport, VoiceConfig};
 use agent::transport::{ConnectOptions, LiveKitRoom, RoomTransport};
 use anyhow::{Context, Result};
@@ -187,7 +188,10 @@ async fn run_mode(args: &Args, plan: &[Prepared], dtx: bool, dir: &Path) -> Resu
         },
     )
     .await?;
-    let mut candidate = Candidate::new(client);
+    // The agent's metrics in a registry of this run's own: `settle` reads its count of
+    // discarded speculative generations (they never end in a final agent transcript).
+    let metrics = VoiceMetrics::register(&prometheus::Registry::new())?;
+    let mut candidate = Candidate::new(client, metrics.clone());
     candidate.publish().await?;
     let config = voice_config(
         &deepgram.base_url(),
@@ -196,7 +200,7 @@ async fn run_mode(args: &Args, plan: &[Prepared], dtx: bool, dir: &Path) -> Resu
         installed_silero(),
     )?;
     let session_start = candidate::now();
-    let (cancel, session) = start_agent(&server, config).await?;
+    let (cancel, session) = start_agent(&server, config, metrics).await?;
 
     let runs = run_plan(&mut candidate, &chat, plan, args.verbose).await;
     let _ = cancel.send(true);
@@ -204,10 +208,11 @@ async fn run_mode(args: &Args, plan: &[Prepared], dtx: bool, dir: &Path) -> Resu
         .await
         .context("the agent session did not stop")???;
     let events = candidate.leave().await?;
-    let runs = runs?;
+    // Kept before a failed run's error too: that is when they are most wanted.
     if let Some(keep) = &args.keep {
         keep_files(keep, &recording, &events, dtx)?;
     }
+    let runs = runs?;
     let heard = Heard::load(&recording)?;
     let stt_finals = deepgram.recorded().finals;
     let flushes: Vec<f64> = report
@@ -237,6 +242,7 @@ async fn run_mode(args: &Args, plan: &[Prepared], dtx: bool, dir: &Path) -> Resu
 async fn start_agent(
     server: &LiveKitServer,
     config: VoiceConfig,
+    metrics: VoiceMetrics,
 ) -> Result<(
     watch::Sender<bool>,
     tokio::task::JoinHandle<Result<SessionReport>>,
@@ -248,8 +254,12 @@ async fn start_agent(
         .await
         .context("the agent's join timed out")??;
     let (cancel, cancelled) = watch::channel(false);
+    let hooks = Hooks {
+        metrics: Some(metrics),
+        ..Hooks::default()
+    };
     let session = tokio::spawn(async move {
-        let result = agent::session::run(&mut room, config, Hooks::default(), cancelled).await;
+        let result = agent::session::run(&mut room, config, hooks, cancelled).await;
         room.leave().await;
         Ok(result?)
     });

@@ -100,6 +100,11 @@ impl VoiceMetrics {
         }
         self.wasted.inc_by(u64::from(turn.wasted_generations));
     }
+
+    /// Speculative generations discarded so far.
+    pub fn wasted(&self) -> u64 {
+        self.wasted.get()
+    }
 }
 
 /// The registry in Prometheus text exposition format.

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use agent::metrics::VoiceMetrics;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use tests::fakes::http::Server;
@@ -70,14 +71,17 @@ pub struct Candidate {
     client: PyClient,
     seen: Seen,
     watches: u64,
+    /// The agent's metrics: its count of discarded speculative generations.
+    metrics: VoiceMetrics,
 }
 
 impl Candidate {
-    pub fn new(client: PyClient) -> Self {
+    pub fn new(client: PyClient, metrics: VoiceMetrics) -> Self {
         Self {
             client,
             seen: Seen::default(),
             watches: 0,
+            metrics,
         }
     }
 
@@ -183,7 +187,7 @@ impl Candidate {
     }
 
     /// Waits until the agent is done: listening, every LLM request ended in a final
-    /// agent transcript, silent for `QUIET` seconds and, with `after` (the wall time of
+    /// agent transcript or was a speculative generation the agent discarded, silent for `QUIET` seconds and, with `after` (the wall time of
     /// the candidate's last voiced sample), the candidate's turn committed after it.
     /// Returns the wall time it was seen done.
     pub async fn settle(&mut self, chat: &Server, after: Option<f64>) -> Result<f64> {
@@ -194,11 +198,12 @@ impl Candidate {
             let requests = chat_requests(chat);
             let s = &self.seen;
             let committed = after.is_none_or(|end| s.candidate_finals.iter().any(|&c| c > end));
-            let done =
-                s.agent_state == "listening" && requests == s.agent_finals.len() && committed;
+            let wasted = usize::try_from(self.metrics.wasted()).unwrap_or(usize::MAX);
+            let answered = requests == s.agent_finals.len().saturating_add(wasted);
+            let done = s.agent_state == "listening" && answered && committed;
             let why = || {
                 format!(
-                    "the agent did not settle within {SETTLE:?}: state {:?}, {requests} LLM requests, {} final agent transcripts, candidate turn committed: {committed}",
+                    "the agent did not settle within {SETTLE:?}: state {:?}, {requests} LLM requests, {} final agent transcripts, {wasted} discarded, candidate turn committed: {committed}",
                     s.agent_state,
                     s.agent_finals.len()
                 )
