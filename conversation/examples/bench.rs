@@ -72,7 +72,10 @@ fn main() {
             inputs.push(InputKind::InboundEnergy(if talking { 0.08 } else { 0.001 }));
         }
         if ms.is_multiple_of(32) {
-            inputs.push(InputKind::SpeechProbability(0.1));
+            inputs.push(InputKind::SpeechProbability {
+                p: 0.1,
+                audio_end: now,
+            });
         }
         let token = if ms.is_multiple_of(30) {
             tokens.pop_front()
@@ -200,7 +203,7 @@ fn name(k: &InputKind) -> &'static str {
         InputKind::Start => "start",
         InputKind::VadSpeechStart { .. } => "vad_start",
         InputKind::VadSpeechEnd { .. } => "vad_end",
-        InputKind::SpeechProbability(_) => "speech_prob",
+        InputKind::SpeechProbability { .. } => "speech_prob",
         InputKind::InboundEnergy(_) => "inbound_energy",
         InputKind::OutboundEnergy(_) => "outbound_energy",
         InputKind::Stt(_) => "stt",

@@ -123,9 +123,12 @@ impl Engine {
         self.drop_speculation();
     }
 
-    /// One candidate frame's speech probability.
-    pub(crate) fn speech_probability(&mut self, p: f32) {
+    /// One candidate frame's speech probability, of audio that ended at `audio_end`.
+    pub(crate) fn speech_probability(&mut self, p: f32, audio_end: Instant) {
         let voiced = p >= VOICED;
+        if self.turn.scored_until.is_none_or(|s| audio_end > s) {
+            self.turn.scored_until = Some(audio_end);
+        }
         if voiced && self.episode.is_none() {
             if self.agent_playing() {
                 // The turn committed on quiet while the VAD was still in its hangover: it
@@ -134,9 +137,14 @@ impl Engine {
                     self.speech_start(self.now);
                 }
             } else if self.turn.speaking || self.turn.has_text() {
-                self.turn.last_voiced = Some(self.now);
-                self.turn.finalize_pending = true;
-                self.speculation_heard_voice(FRAME);
+                let later = self.turn.last_voiced.is_none_or(|v| audio_end > v);
+                if later {
+                    self.turn.last_voiced = Some(audio_end);
+                }
+                if self.voice_after_finalize(audio_end) {
+                    self.turn.finalize_pending = true;
+                }
+                self.speculation_heard_voice(FRAME, audio_end);
             }
         }
         if let Some(ep) = self.episode.as_mut().filter(|e| e.speaking()) {

@@ -30,6 +30,8 @@ pub struct Engine {
     pub(crate) out: VecDeque<Output>,
     pub(crate) history: History,
     pub(crate) turn: CandidateTurn,
+    /// The inbound audio's noise floor (RMS), for telling the candidate's sound from the room.
+    pub(crate) inbound_floor: f32,
     pub(crate) candidate_segment: u32,
     pub(crate) agent_segment: u32,
     pub(crate) expect_thinking: bool,
@@ -74,6 +76,7 @@ impl Engine {
             out: VecDeque::new(),
             history: History::default(),
             turn: CandidateTurn::default(),
+            inbound_floor: crate::turn::FLOOR_START,
             candidate_segment: 0,
             agent_segment: 0,
             expect_thinking: false,
@@ -118,9 +121,14 @@ impl Engine {
             InputKind::Start => self.start(),
             InputKind::VadSpeechStart { started } => self.speech_start(started.min(now)),
             InputKind::VadSpeechEnd { ended } => self.speech_end(ended.min(now)),
-            InputKind::SpeechProbability(p) => self.speech_probability(p),
+            InputKind::SpeechProbability { p, audio_end } => {
+                self.speech_probability(p, audio_end.min(now))
+            }
             InputKind::Timer => {}
-            InputKind::InboundEnergy(rms) => self.echo.push_inbound(now, rms),
+            InputKind::InboundEnergy(rms) => {
+                self.echo.push_inbound(now, rms);
+                self.inbound_level(rms);
+            }
             InputKind::OutboundEnergy(rms) => self.echo.push_outbound(now, rms),
             InputKind::Stt(r) => self.stt(r),
             InputKind::SttUtteranceEnd { last_word_end } => self.stt_utterance_end(last_word_end),

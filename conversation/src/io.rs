@@ -33,9 +33,13 @@ pub enum InputKind {
     VadSpeechEnd {
         ended: Instant,
     },
-    /// Speech probability of the latest 20 ms candidate frame (feed one per frame, or none
-    /// at all: then barge-in judges speech by wall time between VAD events).
-    SpeechProbability(f32),
+    /// Speech probability of candidate audio that ended at `audio_end`, one per 20 ms frame
+    /// (or none at all: then barge-in judges speech by wall time between VAD events). A
+    /// model that scores with a look-ahead reports audio that ended before the input's `at`.
+    SpeechProbability {
+        p: f32,
+        audio_end: Instant,
+    },
     /// RMS of one received candidate frame.
     InboundEnergy(f32),
     /// RMS of one frame the agent sent (its outbound envelope).

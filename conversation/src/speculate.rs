@@ -53,7 +53,7 @@ impl Engine {
         if self.speculation.as_ref().is_some_and(|s| s.said != text) {
             self.drop_speculation();
         }
-        let quiet = match self.turn.last_voiced {
+        let quiet = match self.quiet_from() {
             Some(t) => self.now >= t + QUIET_BEFORE,
             None => !self.turn.speaking && self.turn.speech_end.is_some(),
         };
@@ -160,8 +160,10 @@ impl Engine {
     }
 
     /// Voiced candidate audio while the turn is open: enough of it cancels the speculation.
-    pub(crate) fn speculation_heard_voice(&mut self, frame: Duration) {
-        if let Some(s) = &mut self.speculation {
+    /// Voice (`frame` of it, whose audio ended at `audio_end`) heard during a speculation:
+    /// enough of it after the speculation started cancels it.
+    pub(crate) fn speculation_heard_voice(&mut self, frame: Duration, audio_end: Instant) {
+        if let Some(s) = self.speculation.as_mut().filter(|s| audio_end > s.started) {
             s.voiced += frame;
             if s.voiced >= VOICED_CANCELS {
                 self.drop_speculation();

@@ -20,8 +20,20 @@ pub(crate) struct CandidateTurn {
     pub finals: String,
     pub interim: String,
     pub final_at: Option<Instant>,
-    /// The last frame scored as voiced (per-frame speech probabilities).
+    /// Where the last audio scored as voiced ended (per-frame speech probabilities, dated
+    /// by their audio: a model with a look-ahead reports it late).
     pub last_voiced: Option<Instant>,
+    /// Where the speech model's verdicts have reached (the end of the latest scored audio).
+    pub scored_until: Option<Instant>,
+    /// The last inbound frame loud above the room's noise floor (known at once), and where
+    /// its run of loud frames began.
+    pub last_loud: Option<Instant>,
+    pub loud_since: Option<Instant>,
+    /// The latest inbound frame was loud.
+    pub loud_now: bool,
+    /// The quiet the recognizer was last asked to finalize on started here; only voice
+    /// after it asks again.
+    pub finalized_from: Option<Instant>,
     /// Where the last recognised word of the finals ends.
     pub words_end: Option<Instant>,
     /// The recognizer judged the utterance over after the last final; its last word's end.
@@ -78,6 +90,16 @@ impl CandidateTurn {
 
 /// Quiet after the last voiced frame that the recognizer's utterance end also needs.
 const VOICE_QUIET: Duration = Duration::from_millis(300);
+/// Inbound RMS at or above this is never background (-50 dBFS).
+const LOUD_MIN: f32 = 0.003;
+/// A frame this many times the noise floor's RMS (12 dB) is sound, not background.
+const LOUD_OVER_FLOOR: f32 = 4.0;
+/// How fast the noise floor follows a room that gets louder, per 20 ms frame (1 dB/s).
+const FLOOR_RISE: f32 = 1.0023;
+/// Where the noise floor starts (and the least it rises from).
+pub(crate) const FLOOR_START: f32 = LOUD_MIN / LOUD_OVER_FLOOR;
+/// The longest audio one speech probability scores (Silero: 32 ms), with a frame's rounding.
+const SCORED_WINDOW: Duration = Duration::from_millis(40);
 /// Quiet after the last voiced frame before the recognizer is asked for its final: longer
 /// than the gaps inside words (stop closures), far shorter than any end of turn. Asking in
 /// a pause between phrases costs nothing: the text settles early, words that follow come in
@@ -171,6 +193,7 @@ impl Engine {
             })
             .map(|last_word| {
                 // Voice heard since (new words the recognizer has not sent yet) holds it.
+                // Voice, not sound: a noisy room does not hold it.
                 let words_quiet = last_word + self.cfg.endpoint.utterance_end_quiet;
                 self.turn
                     .last_voiced
@@ -187,15 +210,70 @@ impl Engine {
     /// can be speculated on) without waiting for the recognizer's own endpointing or the
     /// VAD's hangover.
     pub(crate) fn finalize_when_quiet(&mut self) {
-        let quiet = self
-            .turn
-            .last_voiced
-            .is_some_and(|v| self.now >= v + FINALIZE_QUIET);
+        let Some(from) = self.quiet_from() else {
+            return;
+        };
+        let quiet = self.now >= from + FINALIZE_QUIET;
         let unsettled = self.turn.has_text() && !self.turn.settled();
         if self.turn.finalize_pending && quiet && unsettled && !self.agent_playing() {
             self.turn.finalize_pending = false;
+            self.turn.finalized_from = Some(from);
             self.out.push_back(Output::FinalizeStt);
         }
+    }
+
+    /// Where the candidate's quiet began: after the last audio the speech model scored as
+    /// voiced and the last frame loud above the noise floor. The model judges audio a
+    /// look-ahead late; the level of the frames it has not judged yet is known at once, so a
+    /// quiet tail counts from the speech's end and a voice that goes on holds it. `None`
+    /// until the model has heard voice in this turn.
+    pub(crate) fn quiet_from(&self) -> Option<Instant> {
+        let voiced = self.turn.last_voiced?;
+        let judged = self.turn.scored_until.unwrap_or(voiced);
+        // Loud audio the model has not judged yet holds the quiet if it goes on from the
+        // voice or began after everything judged; sound the model has begun to judge after
+        // the voice, without calling it voice, is the room (a cough, a fan), not the
+        // candidate.
+        let loud = match (self.turn.last_loud, self.turn.loud_since) {
+            (Some(last), Some(since)) if last > judged && (since <= voiced || since > judged) => {
+                Some(last)
+            }
+            _ => None,
+        };
+        Some(loud.map_or(voiced, |l| l.max(voiced)))
+    }
+
+    /// True if voice whose scored audio ended at `at` is new since the recognizer was last
+    /// asked to finalize: a model's window that straddles the end of the sound (it ends up to
+    /// a window after the last loud frame) is the same speech, not more of it.
+    pub(crate) fn voice_after_finalize(&self, at: Instant) -> bool {
+        self.turn
+            .finalized_from
+            .is_none_or(|f| at > f + SCORED_WINDOW)
+    }
+
+    /// One inbound frame's RMS: follows the room's noise floor (down at once, up slowly) and
+    /// marks the candidate's turn loud while a frame stands out from it.
+    pub(crate) fn inbound_level(&mut self, rms: f32) {
+        if !rms.is_finite() {
+            return;
+        }
+        let rms = rms.max(0.0);
+        self.inbound_floor = if rms < self.inbound_floor {
+            rms
+        } else {
+            (self.inbound_floor * FLOOR_RISE).max(FLOOR_START / 100.0)
+        };
+        let loud = rms >= LOUD_MIN.max(self.inbound_floor * LOUD_OVER_FLOOR);
+        let in_turn = self.turn.speaking || self.turn.has_text();
+        let loud = loud && in_turn && self.episode.is_none() && !self.agent_playing();
+        if loud {
+            if !self.turn.loud_now {
+                self.turn.loud_since = Some(self.now);
+            }
+            self.turn.last_loud = Some(self.now);
+        }
+        self.turn.loud_now = loud;
     }
 
     /// The recognizer's end of utterance: counts for the turn whose last word it follows,
@@ -214,7 +292,7 @@ impl Engine {
     /// The end of a turn whose settled text reads as finished: `complete_quiet` after the
     /// last voiced frame and the last recognised word, however long the VAD's hangover.
     fn quiet_deadline(&self) -> Option<Instant> {
-        let voiced = self.turn.last_voiced?;
+        let voiced = self.quiet_from()?;
         if self.expect_thinking
             || !self.turn.settled()
             || completeness(self.turn.tail()) != Completeness::Complete

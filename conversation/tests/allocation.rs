@@ -87,7 +87,15 @@ fn frames_during_playout_allocate_only_for_heard_word_transcripts() {
             );
             feed(&mut e, at, InputKind::OutboundEnergy(0.05), &mut outs);
             feed(&mut e, at, InputKind::InboundEnergy(0.001), &mut outs);
-            feed(&mut e, at, InputKind::SpeechProbability(0.02), &mut outs);
+            feed(
+                &mut e,
+                at,
+                InputKind::SpeechProbability {
+                    p: 0.02,
+                    audio_end: at,
+                },
+                &mut outs,
+            );
         }
     });
     let transcripts = outs

@@ -32,7 +32,10 @@ fn kind(k: u8, a: u64, b: u64, w: usize, f: f32) -> InputKind {
         2 => InputKind::VadSpeechEnd {
             ended: Instant::from_millis(b),
         },
-        3 => InputKind::SpeechProbability(f),
+        3 => InputKind::SpeechProbability {
+            p: f,
+            audio_end: Instant::from_millis(b),
+        },
         4 => InputKind::InboundEnergy(f),
         5 => InputKind::OutboundEnergy(f),
         6 => InputKind::Stt(SttResult {

@@ -423,3 +423,80 @@ fn a_gap_between_words_shorter_than_100_ms_does_not_finalize() {
     assert_eq!(asked.len(), 1, "only after the whole sentence: {asked:?}");
     assert!(asked[0] >= t(second + 1.0 + 0.1 - 0.02), "{asked:?}");
 }
+
+#[test]
+fn a_speech_model_that_scores_late_does_not_make_the_turn_end_late() {
+    // Silero judges each window about 130 ms after its audio. The probabilities say which
+    // audio they judged, and the level of the frames not judged yet is known at once.
+    let mut sim = sim(Mode::Llm);
+    sim.probability_lag = Duration::from_millis(130);
+    sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
+    let listening = greeted(&mut sim);
+    let (start, dur) = (listening + 0.5, 2.0);
+    let end = start + dur;
+    sim.say(start, dur, ANSWER);
+    sim.run_until_state(AgentState::Speaking, end + 5.0)
+        .expect("the reply plays");
+    // Asked once, 100 ms after the speech, not 100 ms after the late verdict.
+    let asked = finalizes(&sim);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0] >= t(end + 0.1 - 0.02) && asked[0] <= t(end + 0.1 + 0.02),
+        "asked at {:?}, speech ended at {end}",
+        asked[0]
+    );
+    // The turn commits 600 ms after the speech, not 600 ms after the late verdict.
+    let commit = committed(&sim, 0);
+    assert!(
+        commit <= t(end + 0.6 + 0.02),
+        "commit {commit:?}, end {end}"
+    );
+    let starts = llm_starts(&sim);
+    assert_eq!(starts.len(), 2, "one speculated reply, used");
+    assert!(cancelled(&sim, starts[1].1).is_none());
+}
+
+#[test]
+fn a_model_window_that_reaches_past_the_speech_does_not_ask_for_a_second_final() {
+    // Silero's 32 ms window that holds the last sound ends up to a window after the last
+    // loud frame: its late "voiced" is the same speech, not more, and a second Finalize in
+    // the same quiet would be wasted on the recognizer.
+    let mut sim = sim(Mode::Llm);
+    sim.probability_lag = Duration::from_millis(130);
+    sim.probability_overhang = Duration::from_millis(30);
+    sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
+    let listening = greeted(&mut sim);
+    let (start, dur) = (listening + 0.5, 2.0);
+    let end = start + dur;
+    sim.say(start, dur, ANSWER);
+    sim.run_until_state(AgentState::Speaking, end + 5.0)
+        .expect("the reply plays");
+    let asked = finalizes(&sim);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+}
+
+#[test]
+fn a_late_scoring_model_still_holds_the_turn_for_a_candidate_who_goes_on() {
+    // The level of unjudged frames holds the quiet: words that follow a complete sentence
+    // after 450 ms are heard at once, though the model judges them 130 ms later.
+    let mut sim = sim(Mode::Llm);
+    sim.probability_lag = Duration::from_millis(130);
+    sim.llm_script
+        .extend([reply(GREETING), reply(FOLLOW_UP), reply(FOLLOW_UP)]);
+    let listening = greeted(&mut sim);
+    let (start, dur) = (listening + 0.5, 2.0);
+    let end = start + dur;
+    sim.say(start, dur, ANSWER);
+    let more = end + 0.45;
+    sim.say(more, 1.5, "And I led the team that moved it to the cloud.");
+    sim.run_until_state(AgentState::Speaking, more + 8.0)
+        .expect("the reply plays after the candidate finishes");
+    let commit = committed(&sim, 0);
+    assert!(commit > t(more + 1.5), "committed at {commit:?}");
+    let msgs = sim.engine.history().messages();
+    assert_eq!(
+        msgs.last().map(|m| m.text.as_str()),
+        Some(format!("{ANSWER} And I led the team that moved it to the cloud.").as_str()),
+        "{msgs:?}"
+    );
+}

@@ -185,6 +185,9 @@ pub struct FrameVad {
     pub silero_ran: bool,
     /// The probability of the window scored in this frame, if one was.
     pub probability: Option<f32>,
+    /// Where that window's audio ended: a look-ahead (and up to a window) before this
+    /// frame's end, the time the probability speaks of.
+    pub probability_end: SamplePos,
     /// Whether speech is in progress after this frame.
     pub speaking: bool,
     /// The event this frame caused, if any (one frame completes at most one window).
@@ -273,6 +276,7 @@ impl TwoStageVad {
                     let (ran, prob, event) = self.score_oldest()?;
                     out.silero_ran = ran;
                     out.probability = Some(prob);
+                    out.probability_end = SamplePos(self.window_start);
                     out.event = event;
                 }
             }
@@ -347,5 +351,36 @@ impl TwoStageVad {
         self.previous_window_ran = true;
         self.silero_runs += 1;
         Ok((true, prob))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_probability_says_where_its_window_ended() {
+        let config = VadConfig::default();
+        let mut vad = TwoStageVad::new(&config, None).expect("default config");
+        let look_ahead = Duration::from_millis(u64::from(config.gate_lookahead_ms));
+        let window = Duration::from_millis(32);
+        let frame = vec![0.0f32; FRAME_SAMPLES];
+        let mut scored = 0;
+        for _ in 0..100 {
+            let out = vad.push_frame(&frame).expect("a 20 ms frame");
+            if out.probability.is_some() {
+                scored += 1;
+                let age = SamplePos(vad.position().0 - out.probability_end.0).as_duration();
+                // The window waited for the look-ahead; this frame may have completed a
+                // younger one meanwhile.
+                assert!(
+                    age >= look_ahead && age < look_ahead + window + Duration::from_millis(20),
+                    "age {age:?}"
+                );
+            }
+        }
+        // 2 s of frames complete 62 windows, all but the look-ahead's 3 scored.
+        assert_eq!(scored, 62 - 3);
     }
 }

@@ -33,6 +33,9 @@ use tokio::sync::mpsc;
 
 use crate::transport::FRAME_SAMPLES;
 
+/// 16 kHz stream samples per analysed 20 ms frame.
+const DSP_FRAME: u64 = dsp::frame::FRAME_SAMPLES as u64;
+
 /// Where the Silero model lives; without one the WebRTC gate alone decides.
 #[derive(Debug, Clone, Default)]
 pub struct SileroPaths {
@@ -63,9 +66,11 @@ const LOCKSTEP_WAIT: Duration = Duration::from_secs(10);
 pub(crate) enum Heard {
     /// A VAD event, produced while processing the `frame`-th frame (0-based).
     Vad { event: VadEvent, frame: u64 },
-    /// How likely the latest frame is speech (Silero's latest window while the gate is
-    /// open, 0 while it is shut; the gate's verdict alone without Silero).
-    Probability(f32),
+    /// How likely the latest scored audio is speech (Silero's latest window, 0 where the
+    /// gate kept Silero from running; the gate's verdict alone without Silero), and the
+    /// 16 kHz stream position where that audio ended: Silero scores a window a look-ahead
+    /// after it, the gate the frame just pushed.
+    Probability { p: f32, until: u64 },
     /// A second of the candidate's audio was completed.
     Second(TimelinePoint),
     /// The pipeline failed to start; the session goes on without VAD events.
@@ -245,6 +250,7 @@ fn run(
     let mut pcm = vec![0.0f32; FRAME_SAMPLES];
     let mut index = 0u64;
     let mut window = 0.0f32;
+    let mut window_end = 0u64;
     while let Ok(message) = frames.recv() {
         let (frame, decoded_at) = match message {
             ToDsp::Frame(frame, at) => (frame, at),
@@ -275,14 +281,14 @@ fn run(
             continue;
         }
         if let Some(vad) = pipeline.last_frame().map(|r| r.vad) {
-            let p = match vad.probability {
-                Some(p) => p,
-                None if silero_loaded && vad.gate => window,
-                None if silero_loaded => 0.0,
-                None => f32::from(u8::from(vad.gate)),
+            let (p, until) = match vad.probability {
+                Some(p) => (p, vad.probability_end.0),
+                None if silero_loaded && vad.gate => (window, window_end),
+                None if silero_loaded => (0.0, window_end),
+                None => (f32::from(u8::from(vad.gate)), (this + 1) * DSP_FRAME),
             };
-            window = p;
-            if events.send(Heard::Probability(p)).is_err() {
+            (window, window_end) = (p, until);
+            if events.send(Heard::Probability { p, until }).is_err() {
                 return;
             }
         }
@@ -350,8 +356,8 @@ mod tests {
             while let Ok(heard) = listener.events.try_recv() {
                 let kind = match heard {
                     Heard::Vad { .. } => "vad",
-                    Heard::Probability(p) if p > 0.5 => "voiced",
-                    Heard::Probability(_) => "unvoiced",
+                    Heard::Probability { p, .. } if p > 0.5 => "voiced",
+                    Heard::Probability { .. } => "unvoiced",
                     Heard::Second(_) => "second",
                     Heard::Failed => "failed",
                 };
@@ -359,6 +365,82 @@ mod tests {
             }
         }
         seen
+    }
+
+    /// Silero scores a window about 130 ms after its audio; each probability says where its
+    /// audio ended, so the quiet after the last voiced audio is timed from the speech's real
+    /// end, not from when the look-ahead let Silero judge it.
+    #[test]
+    fn each_speech_probability_says_where_its_audio_ended() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let wav = dir.path().join("said.wav");
+        ::tests::speech::speak(
+            "I moved the billing service to Rust last year.",
+            &::tests::speech::Voice::default(),
+            &wav,
+        )
+        .expect("espeak-ng (scripts/setup.sh installs it)");
+        let (rate, mut samples) = ::tests::speech::read_wav(&wav).expect("the spoken clip");
+        assert_eq!(rate, 48_000);
+        samples.extend(::tests::speech::silence(1.0));
+        let frames: Vec<&[f32]> = samples.chunks_exact(FRAME_SAMPLES).collect();
+        let loud =
+            |f: &[f32]| (f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).sqrt() >= 0.01;
+        // Where the speech energy (RMS at or above -40 dBFS) ends, in 16 kHz samples.
+        let last_loud = frames
+            .iter()
+            .rposition(|f| loud(f))
+            .expect("speech in the clip");
+        let spoken_until = (last_loud as u64 + 1) * DSP_FRAME;
+
+        let (runtime, model) = (
+            ::tests::paths::onnxruntime_lib(),
+            ::tests::paths::silero_model(),
+        );
+        assert!(
+            runtime.exists() && model.exists(),
+            "Silero is not installed: run scripts/setup.sh"
+        );
+        let mut listener = Listener::spawn(
+            PipelineConfig::default(),
+            SileroPaths {
+                runtime: Some(runtime),
+                model: Some(model),
+            },
+            DspMode::Lockstep,
+            None,
+        )
+        .expect("the dsp thread");
+        // (frame pushed, audio end) of every voiced probability.
+        let mut voiced = Vec::new();
+        for (i, frame) in frames.iter().enumerate() {
+            let pcm: Box<[i16]> = frame.iter().map(|s| (s * 32767.0) as i16).collect();
+            listener.push(pcm, std::time::Instant::now());
+            while let Ok(heard) = listener.events.try_recv() {
+                if let Heard::Probability { p, until } = heard
+                    && p >= 0.5
+                {
+                    voiced.push((i as u64, until));
+                }
+            }
+        }
+        assert!(
+            voiced.len() * 2 >= last_loud,
+            "{} of {last_loud} frames voiced",
+            voiced.len()
+        );
+        let &(judged_on, until) = voiced.last().expect("Silero heard the sentence");
+        let window = 512;
+        // Judged a look-ahead after the speech...
+        assert!(
+            (judged_on + 1) * DSP_FRAME >= spoken_until + 3 * window,
+            "the last voiced window was judged on frame {judged_on}, speech ended at {spoken_until}"
+        );
+        // ...but dated where its audio ended: within a window of the speech's end.
+        assert!(
+            until + window >= spoken_until && until <= spoken_until + window,
+            "the last voiced audio ended at {until}, the speech at {spoken_until}"
+        );
     }
 
     #[test]

@@ -351,7 +351,10 @@ impl Shell {
                     stt.finalize();
                 }
             }
-            Heard::Probability(p) => self.input(InputKind::SpeechProbability(p)),
+            Heard::Probability { p, until } => {
+                let audio_end = self.times.at_position(until);
+                self.input(InputKind::SpeechProbability { p, audio_end });
+            }
             Heard::Second(_) => {}
             Heard::Failed => tracing::warn!("no VAD: the pipeline failed to start"),
         }

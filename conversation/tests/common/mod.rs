@@ -66,12 +66,19 @@ pub struct Sim {
     pub vad_starts: Vec<(Instant, Instant)>,
     /// Feed a speech probability per frame (as the agent's dsp thread does).
     pub probabilities: bool,
+    /// How late each speech probability arrives after its audio (a model's look-ahead).
+    pub probability_lag: Duration,
+    /// How far past its frame the audio a probability scores reaches (a model's window
+    /// longer than a frame).
+    pub probability_overhang: Duration,
     /// Silent frames before the VAD's speech end.
     pub vad_hangover: u32,
     /// Times of every VAD speech end (detection time).
     pub vad_ends: Vec<Instant>,
     /// Bursts of noise among the energetic spans.
     noises: Vec<(Instant, Instant)>,
+    /// Scored frames (end of their audio, probability) waiting out `probability_lag`.
+    scores: VecDeque<(Instant, f32)>,
     edge: Instant,
     events: Vec<(Instant, u64, Ev)>,
     seq: u64,
@@ -105,9 +112,12 @@ impl Sim {
             playout_stalled: false,
             vad_starts: Vec::new(),
             probabilities: false,
+            probability_lag: Duration::ZERO,
+            probability_overhang: Duration::ZERO,
             vad_hangover: VAD_HANGOVER,
             vad_ends: Vec::new(),
             noises: Vec::new(),
+            scores: VecDeque::new(),
             edge: Instant::ZERO,
             events: Vec::new(),
             seq: 0,
@@ -417,7 +427,14 @@ impl Sim {
                 (true, true) => 0.2,
                 (false, _) => 0.05,
             };
-            self.input(InputKind::SpeechProbability(p));
+            self.scores
+                .push_back((self.now + self.probability_overhang, p));
+            while let Some((audio_end, p)) = self.scores.front().copied().filter(|(at, _)| {
+                *at + self.probability_lag <= self.now + self.probability_overhang
+            }) {
+                self.scores.pop_front();
+                self.input(InputKind::SpeechProbability { p, audio_end });
+            }
         }
         if inbound > VAD_THRESHOLD {
             self.above += 1;
