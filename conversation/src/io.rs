@@ -109,6 +109,14 @@ pub enum Output {
         speech: SpeechId,
         text: String,
     },
+    /// The first sentence of a speculative reply: the voice may synthesize it ahead and
+    /// hold the audio, unplayed, for a later [`Output::Speak`] of exactly this text (the
+    /// turn committed and used the speculation). Replaces any speech prepared before.
+    PrepareSpeech {
+        text: String,
+    },
+    /// The speculation whose sentence was prepared was cancelled: drop its audio.
+    DropPreparedSpeech,
     /// Ask the recognizer to settle what it has heard into a final result now: the
     /// candidate has been quiet for a moment (Deepgram's `Finalize`).
     FinalizeStt,

@@ -111,6 +111,15 @@ impl Reply {
         self.llm_done = true;
     }
 
+    /// The reply's first sentence, once it is complete and before anything was sent to the
+    /// TTS: what the first [`Reply::next_to_speak`] will return.
+    pub fn first_sentence(&self) -> Option<&str> {
+        if !self.sentences.is_empty() {
+            return None;
+        }
+        self.text.get(self.queued.front()?.clone())
+    }
+
     /// The next sentence to send to the TTS if less than `max_ahead` is synthesized ahead.
     pub fn next_to_speak(&mut self, cfg: &TtsConfig, speech: u64, now: Instant) -> Option<String> {
         if self.queued.is_empty() || self.ahead_samples(cfg) >= samples(cfg, cfg.max_ahead) {

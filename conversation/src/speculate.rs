@@ -1,8 +1,11 @@
 //! Speculative replies: once the candidate's settled text reads as a finished sentence and
 //! they have gone quiet, the LLM starts on it before the turn commits, so the reply's first
 //! words are ready when it does. The speculation is kept apart from the reply: its tokens
-//! wait in their own [`Reply`], nothing of it is sent to the TTS or played, and it is used
-//! only if the turn commits with exactly the text it answered. If the candidate goes on
+//! wait in their own [`Reply`], nothing of it is played, and it is used only if the turn
+//! commits with exactly the text it answered. Its first sentence, once worded, goes to the
+//! voice to be synthesized ahead ([`Output::PrepareSpeech`]); the voice plays that audio
+//! only for a later `Speak` of the same text, and a cancelled speculation drops it
+//! ([`Output::DropPreparedSpeech`]). If the candidate goes on
 //! speaking or the text changes, it is cancelled and counted as a wasted generation.
 //!
 //! In a conducted interview the conductor decides the reply first: a copy of the conductor
@@ -40,6 +43,8 @@ pub(crate) struct Speculation {
     pub voiced: Duration,
     /// The conductor after deciding this reply, and its decision (conducted interviews).
     pub conducted: Option<(Box<Conductor>, Decision)>,
+    /// Its first sentence was handed to the voice to synthesize ahead.
+    pub prepared: bool,
 }
 
 impl Engine {
@@ -116,6 +121,7 @@ impl Engine {
             first_token: None,
             voiced: Duration::ZERO,
             conducted,
+            prepared: false,
         });
     }
 
@@ -130,6 +136,7 @@ impl Engine {
             first_token: None,
             voiced: Duration::ZERO,
             conducted: None,
+            prepared: false,
         }
     }
 
@@ -149,6 +156,9 @@ impl Engine {
         let Some(s) = self.speculation.take() else {
             return;
         };
+        if s.prepared {
+            self.out.push_back(Output::DropPreparedSpeech);
+        }
         if let Some(call) = s.call {
             if !s.done {
                 self.out.push_back(Output::CancelLlm {
@@ -182,7 +192,21 @@ impl Engine {
             call.got_token = true;
         }
         s.reply.push_text(token);
+        self.prepare_speech();
         true
+    }
+
+    /// Hands the speculation's first sentence to the voice once it is complete, so its audio
+    /// is ready when the turn commits (its TTS request no longer waits for the commit).
+    fn prepare_speech(&mut self) {
+        let Some(s) = self.speculation.as_mut().filter(|s| !s.prepared) else {
+            return;
+        };
+        if let Some(text) = s.reply.first_sentence() {
+            let text = text.to_owned();
+            s.prepared = true;
+            self.out.push_back(Output::PrepareSpeech { text });
+        }
     }
 
     /// The speculated request ended; false if `request` is not it.
@@ -192,6 +216,7 @@ impl Engine {
         };
         s.done = true;
         s.reply.finish_text();
+        self.prepare_speech();
         true
     }
 

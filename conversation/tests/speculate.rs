@@ -500,3 +500,95 @@ fn a_late_scoring_model_still_holds_the_turn_for_a_candidate_who_goes_on() {
         "{msgs:?}"
     );
 }
+
+/// (time, text) of every sentence handed to the voice to synthesize ahead.
+fn prepared(sim: &Sim) -> Vec<(Instant, String)> {
+    sim.outputs
+        .iter()
+        .filter_map(|(at, o)| match o {
+            Output::PrepareSpeech { text } => Some((*at, text.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_speculative_replys_first_sentence_is_synthesized_before_the_commit() {
+    // A fast LLM words the reply while the turn is still ending: its first sentence goes to
+    // the voice ahead, and the commit speaks exactly that text (the voice uses its audio).
+    let mut sim = sim(Mode::Llm);
+    sim.llm_script.extend([
+        reply(GREETING),
+        Llm::Reply {
+            text: "Interesting. What was the hardest part of that work?".into(),
+            ttft: Duration::from_millis(50),
+        },
+    ]);
+    let listening = greeted(&mut sim);
+    let (start, dur) = (listening + 0.5, 2.0);
+    let end = start + dur;
+    sim.say(start, dur, ANSWER);
+    sim.run_until_state(AgentState::Speaking, end + 5.0)
+        .expect("the reply plays");
+    let commit = committed(&sim, 0);
+    let ahead = prepared(&sim);
+    assert_eq!(ahead.len(), 1, "{ahead:?}");
+    assert_eq!(ahead[0].1, "Interesting.");
+    assert!(
+        ahead[0].0 < commit,
+        "prepared {:?}, commit {commit:?}",
+        ahead[0].0
+    );
+    let first_speak = sim
+        .outputs
+        .iter()
+        .find_map(|(at, o)| match o {
+            Output::Speak { text, .. } if *at > t(listening) => Some((*at, text.clone())),
+            _ => None,
+        })
+        .expect("reply spoken");
+    assert_eq!(first_speak.1, ahead[0].1);
+    assert!(first_speak.0 >= commit);
+    assert_eq!(sim.count(|o| matches!(o, Output::DropPreparedSpeech)), 0);
+}
+
+#[test]
+fn a_cancelled_speculation_drops_the_sentence_it_prepared_and_never_speaks_it() {
+    let mut sim = sim(Mode::Llm);
+    sim.llm_script.extend([
+        reply(GREETING),
+        Llm::Reply {
+            text: "WRONG REPLY.".into(),
+            ttft: Duration::from_millis(20),
+        },
+        reply(FOLLOW_UP),
+    ]);
+    let listening = greeted(&mut sim);
+    let first = listening + 0.5;
+    sim.say(first, 1.0, "I like Rust.");
+    // The candidate goes on 500 ms after the sentence: after the fast speculation worded
+    // its reply, before 600 ms of quiet could end the turn.
+    let second = first + 1.0 + 0.5;
+    sim.say(second, 1.5, "It is fast and safe.");
+    sim.run_until_state(AgentState::Speaking, second + 6.0)
+        .expect("the reply plays");
+    let ahead = prepared(&sim);
+    assert_eq!(ahead.first().map(|p| p.1.as_str()), Some("WRONG REPLY."));
+    assert!(ahead[0].0 < t(second), "{ahead:?}");
+    let dropped = sim
+        .first_at(|o| matches!(o, Output::DropPreparedSpeech))
+        .expect("the prepared sentence is dropped");
+    assert!(
+        dropped > ahead[0].0 && dropped <= t(second + 0.15),
+        "{dropped:?}"
+    );
+    let spoken: Vec<String> = sim
+        .outputs
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Output::Speak { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(spoken.iter().all(|s| !s.contains("WRONG")), "{spoken:?}");
+}

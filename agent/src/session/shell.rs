@@ -528,6 +528,8 @@ impl Shell {
                 self.speeches.speak(speech, &text);
                 self.speaker.speak(speech, text);
             }
+            Output::PrepareSpeech { text } => self.speaker.prepare(text),
+            Output::DropPreparedSpeech => self.speaker.drop_prepared(),
             Output::FinalizeStt => {
                 if let Some(stt) = &self.stt {
                     stt.finalize();

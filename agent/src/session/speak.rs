@@ -1,14 +1,21 @@
 //! The agent's voice: one task per session synthesizes the engine's sentence chunks in
 //! order and hands back 48 kHz audio, so the audio of speech `n` always precedes `n + 1`.
+//!
+//! A speculative reply's first sentence can be synthesized ahead ([`Speaker::prepare`]): its
+//! request runs in a task of its own and its audio waits, unplayed, until a sentence of
+//! exactly that text is spoken (the turn committed and used the speculation); any other
+//! sentence, a newer preparation or [`Speaker::drop_prepared`] drops it, request and all.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use conversation::SpeechId;
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use providers::ProviderError;
-use providers::tts::{PcmStream, Tts};
+use providers::tts::{PcmChunk, PcmStream, Tts};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::transport::SAMPLE_RATE;
@@ -24,6 +31,8 @@ pub(crate) enum Voiced {
 
 enum Command {
     Speak { speech: SpeechId, text: String },
+    Prepare { text: String },
+    DropPrepared,
     Cancel,
 }
 
@@ -52,9 +61,91 @@ impl Speaker {
         let _ = self.commands.send(Command::Speak { speech, text });
     }
 
+    /// Starts synthesizing `text` ahead, for a later [`Speaker::speak`] of the same text;
+    /// replaces any sentence prepared before.
+    pub fn prepare(&self, text: String) {
+        let _ = self.commands.send(Command::Prepare { text });
+    }
+
+    /// Drops the sentence prepared ahead, if any (its request is cancelled).
+    pub fn drop_prepared(&self) {
+        let _ = self.commands.send(Command::DropPrepared);
+    }
+
     /// Abandons the sentence being synthesized and every queued one.
     pub fn cancel(&self) {
         let _ = self.commands.send(Command::Cancel);
+    }
+}
+
+/// A sentence synthesized ahead of its `Speak`.
+struct Ahead {
+    text: String,
+    items: mpsc::UnboundedReceiver<AheadItem>,
+    task: AbortOnDrop,
+}
+
+enum AheadItem {
+    /// The request failed before any audio (as `Tts::synthesize` would have returned).
+    Failed(ProviderError),
+    Chunk(Result<PcmChunk, ProviderError>),
+}
+
+/// Cancels the task (and so its TTS request) when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Ahead {
+    fn start(tts: Arc<dyn Tts>, text: String) -> Self {
+        let (tx, items) = mpsc::unbounded_channel();
+        let request = text.clone();
+        let task = tokio::spawn(
+            async move {
+                match tts.synthesize(&request).await {
+                    Err(e) => {
+                        let _ = tx.send(AheadItem::Failed(e));
+                    }
+                    Ok(mut stream) => {
+                        while let Some(chunk) = stream.next().await {
+                            if tx.send(AheadItem::Chunk(chunk)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            .in_current_span(),
+        );
+        Self {
+            text,
+            items,
+            task: AbortOnDrop(task),
+        }
+    }
+
+    /// The synthesis as `Tts::synthesize` returns it: the audio so far, then the rest as it
+    /// comes.
+    async fn open(self) -> Result<PcmStream, ProviderError> {
+        let Self {
+            mut items, task, ..
+        } = self;
+        let first = match items.recv().await {
+            Some(AheadItem::Failed(e)) => return Err(e),
+            Some(AheadItem::Chunk(chunk)) => Some(chunk),
+            None => None,
+        };
+        let rest = futures_util::stream::unfold((items, task), |(mut items, task)| async move {
+            match items.recv().await {
+                Some(AheadItem::Chunk(chunk)) => Some((chunk, (items, task))),
+                _ => None,
+            }
+        });
+        Ok(Box::pin(futures_util::stream::iter(first).chain(rest)))
     }
 }
 
@@ -70,34 +161,53 @@ async fn run(
     events: mpsc::UnboundedSender<Voiced>,
 ) {
     let mut queue: VecDeque<(SpeechId, String)> = VecDeque::new();
+    let mut prepared: Option<Ahead> = None;
+    // One command while idle or synthesizing; false once the shell is gone.
+    let handle = |command: Option<Command>,
+                  queue: &mut VecDeque<(SpeechId, String)>,
+                  prepared: &mut Option<Ahead>|
+     -> Option<bool> {
+        match command? {
+            Command::Speak { speech, text } => queue.push_back((speech, text)),
+            Command::Prepare { text } => *prepared = Some(Ahead::start(tts.clone(), text)),
+            Command::DropPrepared => *prepared = None,
+            Command::Cancel => {
+                queue.clear();
+                return Some(true);
+            }
+        }
+        Some(false)
+    };
     loop {
         let Some((speech, text)) = queue.pop_front() else {
-            match commands.recv().await {
-                Some(Command::Speak { speech, text }) => queue.push_back((speech, text)),
-                Some(Command::Cancel) => {}
-                None => return,
+            if handle(commands.recv().await, &mut queue, &mut prepared).is_none() {
+                return;
             }
             continue;
         };
+        // A sentence prepared ahead is used only for exactly its text; any other drops it.
+        let ahead = prepared.take().filter(|a| a.text == text);
         let span = tracing::info_span!(
             "tts",
             speech,
             chars = text.len(),
+            ahead = ahead.is_some(),
             first_audio_ms = tracing::field::Empty,
             total_ms = tracing::field::Empty
         );
-        let synthesis = synthesize(tts.as_ref(), speech, &text, &events).instrument(span);
+        let open: BoxFuture<'_, Result<PcmStream, ProviderError>> = match ahead {
+            Some(a) => Box::pin(a.open()),
+            None => tts.synthesize(&text),
+        };
+        let synthesis = synthesize(open, speech, &events).instrument(span);
         tokio::pin!(synthesis);
         loop {
             tokio::select! {
                 () = &mut synthesis => break,
-                command = commands.recv() => match command {
-                    Some(Command::Speak { speech, text }) => queue.push_back((speech, text)),
-                    Some(Command::Cancel) => {
-                        queue.clear();
-                        break;
-                    }
+                command = commands.recv() => match handle(command, &mut queue, &mut prepared) {
                     None => return,
+                    Some(true) => break,
+                    Some(false) => {}
                 },
             }
         }
@@ -105,13 +215,12 @@ async fn run(
 }
 
 async fn synthesize(
-    tts: &dyn Tts,
+    open: BoxFuture<'_, Result<PcmStream, ProviderError>>,
     speech: SpeechId,
-    text: &str,
     events: &mpsc::UnboundedSender<Voiced>,
 ) {
     let started = tokio::time::Instant::now();
-    let mut stream: PcmStream = match tts.synthesize(text).await {
+    let mut stream: PcmStream = match open.await {
         Ok(s) => s,
         Err(e) => {
             // The engine's first-byte timeout retries the sentence, then apologizes.
@@ -208,7 +317,98 @@ impl Linear {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
     use super::*;
+
+    /// A voice whose first byte takes 200 ms (tokio time); it records every request and
+    /// speaks each one as one 48 kHz chunk, 10 samples per character.
+    struct SlowVoice {
+        requests: Mutex<Vec<String>>,
+    }
+
+    impl Tts for SlowVoice {
+        fn synthesize(&self, text: &str) -> BoxFuture<'_, Result<PcmStream, ProviderError>> {
+            let text = text.to_owned();
+            Box::pin(async move {
+                self.requests
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(text.clone());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let chunk = PcmChunk {
+                    sample_rate: SAMPLE_RATE,
+                    samples: vec![1_000; text.len() * 10],
+                    since_request: Duration::from_millis(200),
+                };
+                Ok(Box::pin(futures_util::stream::iter([Ok(chunk)])) as PcmStream)
+            })
+        }
+    }
+
+    fn voice() -> (Arc<SlowVoice>, Speaker) {
+        let tts = Arc::new(SlowVoice {
+            requests: Mutex::new(Vec::new()),
+        });
+        let speaker = Speaker::spawn(tts.clone());
+        (tts, speaker)
+    }
+
+    /// The audio of `speech` (until its `Done`) and when its first samples came.
+    async fn heard(speaker: &mut Speaker, speech: SpeechId) -> (usize, tokio::time::Instant) {
+        let mut samples = 0;
+        let mut first = None;
+        while let Some(event) = speaker.events.recv().await {
+            match event {
+                Voiced::Audio {
+                    speech: s,
+                    samples: a,
+                } if s == speech => {
+                    first.get_or_insert_with(tokio::time::Instant::now);
+                    samples += a.len();
+                }
+                Voiced::Done { speech: s } if s == speech => break,
+                _ => {}
+            }
+        }
+        (samples, first.expect("audio"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sentence_prepared_ahead_is_spoken_from_its_early_request() {
+        let (tts, mut speaker) = voice();
+        let t0 = tokio::time::Instant::now();
+        speaker.prepare("Interesting.".into());
+        // The turn commits 200 ms later: the audio is ready, no second request is made.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        speaker.speak(1, "Interesting.".into());
+        let (samples, first) = heard(&mut speaker, 1).await;
+        assert_eq!(samples, "Interesting.".len() * 10);
+        assert_eq!(first - t0, Duration::from_millis(200));
+        assert_eq!(*tts.requests.lock().expect("requests"), ["Interesting."]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_prepared_sentence_is_not_used_for_other_text_or_after_it_was_dropped() {
+        let (tts, mut speaker) = voice();
+        speaker.prepare("Wrong.".into());
+        speaker.speak(1, "Right.".into());
+        let (samples, _) = heard(&mut speaker, 1).await;
+        assert_eq!(samples, "Right.".len() * 10);
+        // A dropped preparation is not used even for its own text.
+        speaker.prepare("Again.".into());
+        speaker.drop_prepared();
+        let t0 = tokio::time::Instant::now();
+        speaker.speak(2, "Again.".into());
+        let (_, first) = heard(&mut speaker, 2).await;
+        assert_eq!(first - t0, Duration::from_millis(200), "a fresh request");
+        // The dropped preparations may have been cancelled before they asked.
+        let requests = tts.requests.lock().expect("requests").clone();
+        let asked = |text: &str| requests.iter().filter(|r| *r == text).count();
+        assert_eq!(asked("Right."), 1, "{requests:?}");
+        assert_eq!(requests.last().map(String::as_str), Some("Again."));
+    }
 
     #[test]
     fn resampling_keeps_duration_and_shape_across_chunks() {
