@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
+use tests::fakes::deepgram::{DeepgramScript, FakeDeepgram};
 use tests::speech::{self, Voice};
 use worker_common::fleet::{Candidate, Fleet, TURN, agent_of};
 
@@ -148,7 +149,18 @@ fn within(measured: f64, expected: f64, tolerance: f64) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nudges_reach_the_candidate_and_the_timeline_reaches_the_report() -> Result<()> {
     let _turn = TURN.lock().await;
-    let fleet = Fleet::start_hearing("delivery-agent", false, SENTENCE).await?;
+    // The recognizer hears `SENTENCE` in every burst. The agent asks it to settle its words
+    // at every pause of 100 ms, inside the sentence too: it settles the words said so far at
+    // espeak's pace at 160 words a minute (about 0.34 voiced seconds a word), as Deepgram
+    // does, so each final's words span the time they were said in and give a true rate.
+    let stt = FakeDeepgram::start(DeepgramScript {
+        utterances: vec![SENTENCE.to_owned(); 256],
+        endpointing: 0.5,
+        finalize_words: Some(0.34),
+        ..DeepgramScript::default()
+    })
+    .await?;
+    let fleet = Fleet::start_with_stt("delivery-agent", false, stt).await?;
     // Enough questions that the normal-speech interview does not run out within a minute.
     let questions: Vec<String> = (1..=30).map(|i| format!("Question {i}. Go on.")).collect();
     let questions: Vec<&str> = questions.iter().map(String::as_str).collect();

@@ -246,6 +246,61 @@ async fn a_second_finalize_in_the_same_pause_keeps_the_utterance_open() {
 }
 
 #[tokio::test]
+async fn a_fake_with_a_word_pace_settles_only_the_words_said_so_far() {
+    // Deepgram's Finalize settles the words said so far; with `finalize_words` the fake does
+    // too (at its pace), and the speech that resumes the utterance brings the rest, so the
+    // words' times give a true speaking rate.
+    const SAID: &str = "I designed the payment service and measured every request today.";
+    let fake = FakeDeepgram::start(DeepgramScript {
+        utterances: vec![SAID.into()],
+        finalize_words: Some(0.35),
+        ..DeepgramScript::default()
+    })
+    .await
+    .expect("fake");
+    let mut stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
+    let first = trimmed(speech("I designed the payment service"));
+    let first_seconds = first.len() as f64 / f64::from(RATE);
+    stream(&stt, &first).await;
+    stt.finalize();
+    stream(&stt, &silence(0.1)).await;
+    let mut rest = trimmed(speech("and measured every request today"));
+    rest.extend(silence(1.0));
+    stream(&stt, &rest).await;
+    stt.close();
+    let (finals, events) = until_closed(&mut stt).await;
+    assert!(finals.len() >= 2, "{finals:?}");
+    assert_eq!(finals.join(" "), SAID);
+    let settled = finals[0].split_whitespace().count();
+    assert!(
+        (2..=7).contains(&settled),
+        "{settled} words settled after {first_seconds:.2} s: {finals:?}"
+    );
+    // Every final's words lie inside the audio they were heard in.
+    let word_ends: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            SttEvent::Transcript(Transcript {
+                is_final: true,
+                words,
+                ..
+            }) => words.last().map(|w| w.end),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        word_ends
+            .first()
+            .is_some_and(|&e| e <= first_seconds + 0.05),
+        "{word_ends:?}"
+    );
+    assert_eq!(fake.recorded().finals, [SAID]);
+}
+
+#[tokio::test]
 async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
     let fake = FakeDeepgram::start(DeepgramScript {
         utterances: vec![

@@ -53,6 +53,12 @@ pub struct DeepgramScript {
     /// The only key accepted (`Authorization: Token KEY`); others get HTTP 401, as
     /// Deepgram answers an invalid key. `None` accepts any.
     pub api_key: Option<String>,
+    /// Voiced seconds per word when a `Finalize` settles an utterance early: the final holds
+    /// the words heard so far at this pace (at least one) and the speech that resumes the
+    /// utterance brings the rest, as Deepgram sends the words said so far; whatever is left
+    /// comes once `endpointing` passes without speech. `None` settles the whole utterance at
+    /// once (the fake cannot align words to audio), its words timed inside the audio so far.
+    pub finalize_words: Option<f64>,
 }
 
 impl Default for DeepgramScript {
@@ -68,6 +74,7 @@ impl Default for DeepgramScript {
             drop_mid_speech: None,
             accept_connections: None,
             api_key: None,
+            finalize_words: None,
         }
     }
 }
@@ -163,6 +170,17 @@ struct Burst {
     finalized_early: bool,
     /// The burst in progress continues an utterance finalized early.
     continuation: bool,
+    /// An utterance settled early in part (`finalize_words`).
+    rest: Option<Rest>,
+}
+
+/// The words of an utterance settled early in part that were not sent yet.
+struct Rest {
+    words: VecDeque<String>,
+    /// Voiced seconds heard of the utterance so far.
+    heard: f64,
+    /// Words sent so far.
+    given: usize,
 }
 
 // The handshake callback's error type is tungstenite's `ErrorResponse`, not ours.
@@ -246,6 +264,7 @@ async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize)
         final_end: 0.0,
         finalized_early: false,
         continuation: false,
+        rest: None,
     };
     let block = (rate / 100.0) as usize;
     let mut carry: Vec<i16> = Vec::new();
@@ -375,6 +394,14 @@ impl Burst {
                 json!({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": last})
                     .to_string(),
             );
+        } else if !self.in_burst
+            && self.rest.is_some()
+            && end - self.last_voiced >= script.endpointing
+        {
+            // The utterance settled in part did not resume: the rest of its words now.
+            let text = self.rest.take().map(|r| Vec::from(r.words).join(" "));
+            out.push(self.results(&text.unwrap_or_default(), true, true, false));
+            self.final_end = end;
         } else if !self.in_burst && end - self.final_end >= 1.0 {
             out.push(self.results("", true, false, false));
             self.final_end = end;
@@ -384,16 +411,40 @@ impl Burst {
 
     /// Ends the burst in progress with a final result (empty for noise).
     fn finish(&mut self, shared: &Mutex<Shared>, from_finalize: bool) -> String {
-        let speech = self.in_burst
-            && !std::mem::take(&mut self.continuation)
-            && self.voiced >= lock(shared).script.min_speech;
+        let (min_speech, pace) = {
+            let s = lock(shared);
+            (s.script.min_speech, s.script.finalize_words)
+        };
+        let continuation = std::mem::take(&mut self.continuation);
+        let speech = self.in_burst && !continuation && self.voiced >= min_speech;
+        let early = from_finalize && self.in_burst;
         let text = if speech {
             let mut s = lock(shared);
             let text = s.next.pop_front().unwrap_or_default();
             if !text.is_empty() {
                 s.recorded.finals.push(text.clone());
             }
-            text
+            drop(s);
+            match pace.filter(|_| early) {
+                Some(pace) => {
+                    self.rest = Some(Rest {
+                        words: text.split_whitespace().map(str::to_owned).collect(),
+                        heard: 0.0,
+                        given: 0,
+                    });
+                    self.take_words(pace, true)
+                }
+                None => text,
+            }
+        } else if continuation && self.in_burst && self.rest.is_some() {
+            match pace.filter(|_| early) {
+                Some(pace) => self.take_words(pace, false),
+                None => self
+                    .rest
+                    .take()
+                    .map(|r| Vec::from(r.words).join(" "))
+                    .unwrap_or_default(),
+            }
         } else {
             String::new()
         };
@@ -401,6 +452,26 @@ impl Burst {
         let message = self.results(&text, true, true, from_finalize);
         self.final_end = self.now();
         message
+    }
+
+    /// The words of the utterance settled in part that the voiced time heard of it so far
+    /// covers at `pace` (at least one when `first`); the rest stays for later.
+    fn take_words(&mut self, pace: f64, first: bool) -> String {
+        let Some(rest) = self.rest.as_mut() else {
+            return String::new();
+        };
+        rest.heard += self.voiced;
+        let due = (rest.heard / pace).floor() as usize;
+        let n = due
+            .saturating_sub(rest.given)
+            .max(usize::from(first))
+            .min(rest.words.len());
+        let words: Vec<String> = rest.words.drain(..n).collect();
+        rest.given += n;
+        if rest.words.is_empty() {
+            self.rest = None;
+        }
+        words.join(" ")
     }
 
     fn results(
