@@ -60,6 +60,9 @@ async fn hearing(answer: &str) -> Result<FakeDeepgram> {
     FakeDeepgram::start(DeepgramScript {
         utterances: vec![answer.to_owned(); 256],
         endpointing: 0.5,
+        // The agent asks for a final at every pause of 100 ms ("Yes." then the rest): the
+        // recognizer settles the words said so far, at espeak's pace at `ANSWER_WPM`.
+        finalize_words: Some(0.28),
         ..Default::default()
     })
     .await
@@ -578,7 +581,7 @@ async fn llm() -> Result<()> {
         ..Default::default()
     })
     .await?;
-    let (fleet, _worker, ids) = deploy(
+    let (fleet, worker, ids) = deploy(
         "interviewer-llm",
         hearing(ANSWER_EN).await?,
         1,
@@ -656,10 +659,14 @@ async fn llm() -> Result<()> {
             .all(|l| l.contains(&worded)),
         "{lines:?}"
     );
+    // Every request worded a line, or was a speculative reply the agent discarded because
+    // the candidate went on (after "Yes." and a pause): the worker counts those.
+    let wasted = worker.metric("voice_speculative_wasted_total").await?;
+    eprintln!("discarded speculative generations: {wasted}");
     assert_eq!(
         requests.len(),
-        lines.len() - 2,
-        "one request per worded line"
+        lines.len() - 2 + wasted as usize,
+        "one request per worded line or discarded speculation"
     );
     Ok(())
 }
