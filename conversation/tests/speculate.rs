@@ -424,12 +424,13 @@ fn a_gap_between_words_shorter_than_100_ms_does_not_finalize() {
     assert!(asked[0] >= t(second + 1.0 + 0.1 - 0.02), "{asked:?}");
 }
 
-#[test]
-fn a_speech_model_that_scores_late_does_not_make_the_turn_end_late() {
-    // Silero judges each window about 130 ms after its audio. The probabilities say which
-    // audio they judged, and the level of the frames not judged yet is known at once.
+/// `ANSWER` (2 s) said to a speech model that scores each frame 130 ms after its audio,
+/// its window reaching `overhang` past the frame; runs until the reply plays. Returns the
+/// sim and when the speech ended (seconds).
+fn answered_by_a_late_model(overhang: Duration) -> (Sim, f64) {
     let mut sim = sim(Mode::Llm);
     sim.probability_lag = Duration::from_millis(130);
+    sim.probability_overhang = overhang;
     sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
     let listening = greeted(&mut sim);
     let (start, dur) = (listening + 0.5, 2.0);
@@ -437,6 +438,14 @@ fn a_speech_model_that_scores_late_does_not_make_the_turn_end_late() {
     sim.say(start, dur, ANSWER);
     sim.run_until_state(AgentState::Speaking, end + 5.0)
         .expect("the reply plays");
+    (sim, end)
+}
+
+#[test]
+fn a_speech_model_that_scores_late_does_not_make_the_turn_end_late() {
+    // Silero judges each window about 130 ms after its audio. The probabilities say which
+    // audio they judged, and the level of the frames not judged yet is known at once.
+    let (sim, end) = answered_by_a_late_model(Duration::ZERO);
     // Asked once, 100 ms after the speech, not 100 ms after the late verdict.
     let asked = finalizes(&sim);
     assert_eq!(asked.len(), 1, "{asked:?}");
@@ -461,16 +470,7 @@ fn a_model_window_that_reaches_past_the_speech_does_not_ask_for_a_second_final()
     // Silero's 32 ms window that holds the last sound ends up to a window after the last
     // loud frame: its late "voiced" is the same speech, not more, and a second Finalize in
     // the same quiet would be wasted on the recognizer.
-    let mut sim = sim(Mode::Llm);
-    sim.probability_lag = Duration::from_millis(130);
-    sim.probability_overhang = Duration::from_millis(30);
-    sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
-    sim.run_until_state(AgentState::Speaking, end + 5.0)
-        .expect("the reply plays");
+    let (sim, _) = answered_by_a_late_model(Duration::from_millis(30));
     let asked = finalizes(&sim);
     assert_eq!(asked.len(), 1, "{asked:?}");
 }

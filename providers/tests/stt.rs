@@ -36,6 +36,16 @@ fn config(fake: &FakeDeepgram) -> LiveConfig {
     config
 }
 
+/// The fake serving `script`, and the Deepgram client's stream connected to it.
+async fn open(script: DeepgramScript) -> (FakeDeepgram, SttStream) {
+    let fake = FakeDeepgram::start(script).await.expect("fake");
+    let stt = Deepgram {
+        config: config(&fake),
+    }
+    .open(RATE, None);
+    (fake, stt)
+}
+
 /// Streams audio in 20 ms frames, 20 ms of audio per 2 ms of wall time.
 async fn stream(stt: &SttStream, audio: &[i16]) {
     for frame in audio.chunks(RATE as usize / 50) {
@@ -72,19 +82,14 @@ async fn until_closed(stt: &mut SttStream) -> (Vec<String>, Vec<SttEvent>) {
 
 #[tokio::test]
 async fn interim_and_final_results_follow_speech_bursts_only() {
-    let fake = FakeDeepgram::start(DeepgramScript {
+    let (fake, mut stt) = open(DeepgramScript {
         utterances: vec![
             "I led the payments team.".into(),
             "We shipped it in March.".into(),
         ],
         ..DeepgramScript::default()
     })
-    .await
-    .expect("fake");
-    let mut stt = Deepgram {
-        config: config(&fake),
-    }
-    .open(RATE, None);
+    .await;
     let mut audio = silence(1.5);
     audio.extend(speech("I led the payments team"));
     audio.extend(silence(0.8));
@@ -138,16 +143,11 @@ async fn interim_and_final_results_follow_speech_bursts_only() {
 
 #[tokio::test]
 async fn silence_and_a_short_noise_burst_produce_no_words() {
-    let fake = FakeDeepgram::start(DeepgramScript {
+    let (fake, mut stt) = open(DeepgramScript {
         utterances: vec!["never said".into()],
         ..DeepgramScript::default()
     })
-    .await
-    .expect("fake");
-    let mut stt = Deepgram {
-        config: config(&fake),
-    }
-    .open(RATE, None);
+    .await;
     let mut audio = silence(1.2);
     // A 100 ms cough-like burst of loud pseudo-random noise.
     let mut x: u32 = 12_345;
@@ -165,17 +165,12 @@ async fn silence_and_a_short_noise_burst_produce_no_words() {
 
 #[tokio::test]
 async fn finalize_flushes_an_utterance_without_waiting_for_silence() {
-    let fake = FakeDeepgram::start(DeepgramScript {
+    let (fake, mut stt) = open(DeepgramScript {
         utterances: vec!["and then we".into()],
         latency: Duration::from_millis(40),
         ..DeepgramScript::default()
     })
-    .await
-    .expect("fake");
-    let mut stt = Deepgram {
-        config: config(&fake),
-    }
-    .open(RATE, None);
+    .await;
     stream(&stt, &speech("and then we")).await;
     stt.finalize();
     let text = loop {
@@ -212,19 +207,14 @@ async fn a_second_finalize_in_the_same_pause_keeps_the_utterance_open() {
     // Finalize mid-utterance settles the scripted utterance at once; a second Finalize in
     // the same short pause (nothing to settle) must not make the words that resume it a new
     // utterance, or the fake would hand out the next one early.
-    let fake = FakeDeepgram::start(DeepgramScript {
+    let (fake, mut stt) = open(DeepgramScript {
         utterances: vec![
             "We needed much lower latency, so we rewrote it.".into(),
             "Never said.".into(),
         ],
         ..DeepgramScript::default()
     })
-    .await
-    .expect("fake");
-    let mut stt = Deepgram {
-        config: config(&fake),
-    }
-    .open(RATE, None);
+    .await;
     stream(&stt, &trimmed(speech("we needed much lower latency"))).await;
     stt.finalize();
     stream(&stt, &silence(0.1)).await;
@@ -251,17 +241,12 @@ async fn a_fake_with_a_word_pace_settles_only_the_words_said_so_far() {
     // too (at its pace), and the speech that resumes the utterance brings the rest, so the
     // words' times give a true speaking rate.
     const SAID: &str = "I designed the payment service and measured every request today.";
-    let fake = FakeDeepgram::start(DeepgramScript {
+    let (fake, mut stt) = open(DeepgramScript {
         utterances: vec![SAID.into()],
         finalize_words: Some(0.35),
         ..DeepgramScript::default()
     })
-    .await
-    .expect("fake");
-    let mut stt = Deepgram {
-        config: config(&fake),
-    }
-    .open(RATE, None);
+    .await;
     let first = trimmed(speech("I designed the payment service"));
     let first_seconds = first.len() as f64 / f64::from(RATE);
     stream(&stt, &first).await;
@@ -302,7 +287,7 @@ async fn a_fake_with_a_word_pace_settles_only_the_words_said_so_far() {
 
 #[tokio::test]
 async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
-    let fake = FakeDeepgram::start(DeepgramScript {
+    let (fake, mut stt) = open(DeepgramScript {
         utterances: vec![
             "My first answer.".into(),
             "Second answer, interrupted by the network.".into(),
@@ -311,12 +296,7 @@ async fn a_dropped_socket_reconnects_and_replays_so_no_words_are_lost() {
         drop_after_audio: Some(3.5),
         ..DeepgramScript::default()
     })
-    .await
-    .expect("fake");
-    let mut stt = Deepgram {
-        config: config(&fake),
-    }
-    .open(RATE, None);
+    .await;
     let mut audio = silence(0.5);
     audio.extend(speech("my first answer"));
     audio.extend(silence(0.8));
