@@ -150,9 +150,11 @@ fn within(measured: f64, expected: f64, tolerance: f64) -> bool {
 async fn nudges_reach_the_candidate_and_the_timeline_reaches_the_report() -> Result<()> {
     let _turn = TURN.lock().await;
     // The recognizer hears `SENTENCE` in every burst. The agent asks it to settle its words
-    // at every pause of 100 ms, inside the sentence too: it settles the words said so far at
-    // espeak's pace at 160 words a minute (about 0.34 voiced seconds a word), as Deepgram
-    // does, so each final's words span the time they were said in and give a true rate.
+    // at every pause of 100 ms, inside the sentence too: it settles the words said so far,
+    // as Deepgram does, at espeak's pace at 160 words a minute (about 0.34 voiced seconds a
+    // word) until a connection has heard an answer to its end, and then at that answer's
+    // own pace, so each final's words span the time they were said in and give a true rate
+    // for the fast candidate too.
     let stt = FakeDeepgram::start(DeepgramScript {
         utterances: vec![SENTENCE.to_owned(); 256],
         endpointing: 0.5,

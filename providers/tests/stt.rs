@@ -13,9 +13,18 @@ const RATE: u32 = 16_000;
 
 /// Speech for `text` at 16 kHz as linear16.
 fn speech(text: &str) -> Vec<i16> {
+    speech_at(text, Voice::default().words_per_minute)
+}
+
+/// Speech for `text` at `wpm` words a minute, at 16 kHz as linear16.
+fn speech_at(text: &str, wpm: u32) -> Vec<i16> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("s.wav");
-    speak(text, &Voice::default(), &path).expect("espeak-ng");
+    let voice = Voice {
+        words_per_minute: wpm,
+        ..Voice::default()
+    };
+    speak(text, &voice, &path).expect("espeak-ng");
     let (rate, samples) = read_wav(&path).expect("wav");
     assert_eq!(rate, 48_000);
     samples
@@ -283,6 +292,50 @@ async fn a_fake_with_a_word_pace_settles_only_the_words_said_so_far() {
         "{word_ends:?}"
     );
     assert_eq!(fake.recorded().finals, [SAID]);
+}
+
+#[tokio::test]
+async fn a_fake_with_a_word_pace_learns_each_speakers_own_pace() {
+    // A fast speaker's words settled at a slower scripted pace would read as slow speech:
+    // once the connection has heard an utterance to its end, the fake settles the words at
+    // the pace that utterance was said at.
+    const SAID: &str = "I designed the payment service and measured every request today.";
+    let (fake, mut stt) = open(DeepgramScript {
+        utterances: vec![SAID.into(), SAID.into()],
+        finalize_words: Some(0.6),
+        ..DeepgramScript::default()
+    })
+    .await;
+    let mut audio = speech_at(
+        "I designed the payment service and measured every request today",
+        260,
+    );
+    audio.extend(silence(1.0));
+    stream(&stt, &audio).await;
+    // Seven of the ten words, then a Finalize.
+    let first = trimmed(speech_at(
+        "I designed the payment service and measured",
+        260,
+    ));
+    stream(&stt, &first).await;
+    stt.finalize();
+    stream(&stt, &silence(0.1)).await;
+    let mut rest = trimmed(speech_at("every request today", 260));
+    rest.extend(silence(1.0));
+    stream(&stt, &rest).await;
+    stt.close();
+    let (finals, _) = until_closed(&mut stt).await;
+    assert_eq!(finals.first().map(String::as_str), Some(SAID), "{finals:?}");
+    let second = finals[1..].join(" ");
+    assert_eq!(second, SAID, "{finals:?}");
+    let settled = finals[1].split_whitespace().count();
+    // At the scripted 0.6 s a word, the 1.3 voiced seconds before the Finalize would settle
+    // 2 words.
+    assert!(
+        (6..=8).contains(&settled),
+        "{settled} of the 7 words said were settled: {finals:?}"
+    );
+    assert_eq!(fake.recorded().finals, [SAID, SAID]);
 }
 
 #[tokio::test]

@@ -56,8 +56,11 @@ pub struct DeepgramScript {
     /// Voiced seconds per word when a `Finalize` settles an utterance early: the final holds
     /// the words heard so far at this pace (at least one) and the speech that resumes the
     /// utterance brings the rest, as Deepgram sends the words said so far; whatever is left
-    /// comes once `endpointing` passes without speech. `None` settles the whole utterance at
-    /// once (the fake cannot align words to audio), its words timed inside the audio so far.
+    /// comes once `endpointing` passes without speech. Once a connection has heard an
+    /// utterance to its end, its own pace (voiced seconds over words) replaces this one, so a
+    /// fast speaker's words are settled at the pace they were said at. `None` settles the
+    /// whole utterance at once (the fake cannot align words to audio), its words timed inside
+    /// the audio so far.
     pub finalize_words: Option<f64>,
 }
 
@@ -172,6 +175,8 @@ struct Burst {
     continuation: bool,
     /// An utterance settled early in part (`finalize_words`).
     rest: Option<Rest>,
+    /// Voiced seconds per word of the last utterance this connection heard to its end.
+    pace: Option<f64>,
 }
 
 /// The words of an utterance settled early in part that were not sent yet.
@@ -181,6 +186,14 @@ struct Rest {
     heard: f64,
     /// Words sent so far.
     given: usize,
+}
+
+impl Rest {
+    /// Voiced seconds per word of the whole utterance, once `more` voiced seconds end it.
+    fn pace(&self, more: f64) -> Option<f64> {
+        let words = self.given + self.words.len();
+        (words > 0).then(|| (self.heard + more) / words as f64)
+    }
 }
 
 // The handshake callback's error type is tungstenite's `ErrorResponse`, not ours.
@@ -265,6 +278,7 @@ async fn connection(stream: TcpStream, shared: Arc<Mutex<Shared>>, index: usize)
         finalized_early: false,
         continuation: false,
         rest: None,
+        pace: None,
     };
     let block = (rate / 100.0) as usize;
     let mut carry: Vec<i16> = Vec::new();
@@ -399,7 +413,9 @@ impl Burst {
             && end - self.last_voiced >= script.endpointing
         {
             // The utterance settled in part did not resume: the rest of its words now.
-            let text = self.rest.take().map(|r| Vec::from(r.words).join(" "));
+            let rest = self.rest.take();
+            self.pace = rest.as_ref().and_then(|r| r.pace(0.0)).or(self.pace);
+            let text = rest.map(|r| Vec::from(r.words).join(" "));
             out.push(self.results(&text.unwrap_or_default(), true, true, false));
             self.final_end = end;
         } else if !self.in_burst && end - self.final_end >= 1.0 {
@@ -415,6 +431,8 @@ impl Burst {
             let s = lock(shared);
             (s.script.min_speech, s.script.finalize_words)
         };
+        // The connection's own pace, once it has heard an utterance to its end.
+        let pace = pace.map(|p| self.pace.unwrap_or(p));
         let continuation = std::mem::take(&mut self.continuation);
         let speech = self.in_burst && !continuation && self.voiced >= min_speech;
         let early = from_finalize && self.in_burst;
@@ -434,16 +452,26 @@ impl Burst {
                     });
                     self.take_words(pace, true)
                 }
-                None => text,
+                None => {
+                    let words = text.split_whitespace().count();
+                    if words > 0 && !early {
+                        self.pace = Some(self.voiced / words as f64);
+                    }
+                    text
+                }
             }
         } else if continuation && self.in_burst && self.rest.is_some() {
             match pace.filter(|_| early) {
                 Some(pace) => self.take_words(pace, false),
-                None => self
-                    .rest
-                    .take()
-                    .map(|r| Vec::from(r.words).join(" "))
-                    .unwrap_or_default(),
+                None => {
+                    let rest = self.rest.take();
+                    self.pace = rest
+                        .as_ref()
+                        .and_then(|r| r.pace(self.voiced))
+                        .or(self.pace);
+                    rest.map(|r| Vec::from(r.words).join(" "))
+                        .unwrap_or_default()
+                }
             }
         } else {
             String::new()
@@ -469,6 +497,7 @@ impl Burst {
         let words: Vec<String> = rest.words.drain(..n).collect();
         rest.given += n;
         if rest.words.is_empty() {
+            self.pace = rest.pace(0.0).or(self.pace);
             self.rest = None;
         }
         words.join(" ")
