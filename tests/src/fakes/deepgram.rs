@@ -413,10 +413,8 @@ impl Burst {
             && end - self.last_voiced >= script.endpointing
         {
             // The utterance settled in part did not resume: the rest of its words now.
-            let rest = self.rest.take();
-            self.pace = rest.as_ref().and_then(|r| r.pace(0.0)).or(self.pace);
-            let text = rest.map(|r| Vec::from(r.words).join(" "));
-            out.push(self.results(&text.unwrap_or_default(), true, true, false));
+            let text = self.settle_rest(0.0);
+            out.push(self.results(&text, true, true, false));
             self.final_end = end;
         } else if !self.in_burst && end - self.final_end >= 1.0 {
             out.push(self.results("", true, false, false));
@@ -463,15 +461,7 @@ impl Burst {
         } else if continuation && self.in_burst && self.rest.is_some() {
             match pace.filter(|_| early) {
                 Some(pace) => self.take_words(pace, false),
-                None => {
-                    let rest = self.rest.take();
-                    self.pace = rest
-                        .as_ref()
-                        .and_then(|r| r.pace(self.voiced))
-                        .or(self.pace);
-                    rest.map(|r| Vec::from(r.words).join(" "))
-                        .unwrap_or_default()
-                }
+                None => self.settle_rest(self.voiced),
             }
         } else {
             String::new()
@@ -480,6 +470,16 @@ impl Burst {
         let message = self.results(&text, true, true, from_finalize);
         self.final_end = self.now();
         message
+    }
+
+    /// Ends the utterance settled in part, `more` voiced seconds after what was heard of it:
+    /// the words not sent yet, and its pace becomes the connection's.
+    fn settle_rest(&mut self, more: f64) -> String {
+        let Some(rest) = self.rest.take() else {
+            return String::new();
+        };
+        self.pace = rest.pace(more).or(self.pace);
+        Vec::from(rest.words).join(" ")
     }
 
     /// The words of the utterance settled in part that the voiced time heard of it so far
@@ -497,8 +497,7 @@ impl Burst {
         let words: Vec<String> = rest.words.drain(..n).collect();
         rest.given += n;
         if rest.words.is_empty() {
-            self.pace = rest.pace(0.0).or(self.pace);
-            self.rest = None;
+            self.settle_rest(0.0);
         }
         words.join(" ")
     }
