@@ -36,6 +36,27 @@ fn greeted(sim: &mut Sim) -> f64 {
     at.since_start().as_secs_f64()
 }
 
+/// Greets, then the candidate says `ANSWER` (2 s) half a second later; returns when the
+/// greeting ended and when the answer did (seconds).
+fn answered(sim: &mut Sim) -> (f64, f64) {
+    let listening = greeted(sim);
+    let (start, dur) = (listening + 0.5, 2.0);
+    sim.say(start, dur, ANSWER);
+    (listening, start + dur)
+}
+
+/// Greets, then the candidate says "I like Rust." (1 s) half a second later and, `gap`
+/// seconds after it, "It is fast and safe." (1.5 s); returns when that second sentence
+/// started (seconds).
+fn goes_on_after(sim: &mut Sim, gap: f64) -> f64 {
+    let listening = greeted(sim);
+    let first = listening + 0.5;
+    sim.say(first, 1.0, "I like Rust.");
+    let second = first + 1.0 + gap;
+    sim.say(second, 1.5, "It is fast and safe.");
+    second
+}
+
 /// (time, request, history) of every LLM request.
 fn llm_starts(sim: &Sim) -> Vec<(Instant, u64, Vec<Message>)> {
     sim.outputs
@@ -84,10 +105,7 @@ fn secs(d: f64) -> Duration {
 fn a_complete_sentence_is_answered_by_a_reply_started_before_the_turn_commits() {
     let mut sim = sim(Mode::Llm);
     sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
+    let (listening, end) = answered(&mut sim);
     sim.run_until_state(AgentState::Speaking, end + 5.0)
         .expect("the reply plays");
 
@@ -144,13 +162,9 @@ fn a_candidate_who_goes_on_after_a_complete_sentence_never_hears_the_speculation
     let mut sim = sim(Mode::Llm);
     sim.llm_script
         .extend([reply(GREETING), reply("WRONG REPLY."), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let first = listening + 0.5;
-    sim.say(first, 1.0, "I like Rust.");
     // The final comes 300 ms after the first sentence; the speculation starts then. The
     // candidate goes on 450 ms after it, before 600 ms of quiet could end the turn.
-    let second = first + 1.0 + 0.45;
-    sim.say(second, 1.5, "It is fast and safe.");
+    let second = goes_on_after(&mut sim, 0.45);
     sim.run_until_state(AgentState::Speaking, second + 6.0)
         .expect("the reply plays");
 
@@ -291,10 +305,7 @@ fn a_candidate_who_goes_on_during_the_vad_hangover_is_not_talked_over() {
     let mut sim = sim(Mode::Llm);
     sim.llm_script
         .extend([reply(GREETING), reply(FOLLOW_UP), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
+    let (_, end) = answered(&mut sim);
     // The turn commits on quiet at +600 ms; the VAD, still in its 640 ms hangover, sends no
     // new speech start for words that follow at +620 ms.
     let more = end + 0.62;
@@ -388,10 +399,7 @@ fn finalizes(sim: &Sim) -> Vec<Instant> {
 fn the_recognizer_is_asked_for_its_final_100_ms_after_the_last_voiced_frame_once() {
     let mut sim = sim(Mode::Llm);
     sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
+    let (_, end) = answered(&mut sim);
     sim.run_secs(end + 0.29);
     // One request, 100 ms after the last voiced frame (on a 20 ms frame grid), while the
     // text is still the interim: the final can come back before the VAD's hangover is half
@@ -432,10 +440,7 @@ fn answered_by_a_late_model(overhang: Duration) -> (Sim, f64) {
     sim.probability_lag = Duration::from_millis(130);
     sim.probability_overhang = overhang;
     sim.llm_script.extend([reply(GREETING), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
+    let (_, end) = answered(&mut sim);
     sim.run_until_state(AgentState::Speaking, end + 5.0)
         .expect("the reply plays");
     (sim, end)
@@ -483,10 +488,7 @@ fn a_late_scoring_model_still_holds_the_turn_for_a_candidate_who_goes_on() {
     sim.probability_lag = Duration::from_millis(130);
     sim.llm_script
         .extend([reply(GREETING), reply(FOLLOW_UP), reply(FOLLOW_UP)]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
+    let (_, end) = answered(&mut sim);
     let more = end + 0.45;
     sim.say(more, 1.5, "And I led the team that moved it to the cloud.");
     sim.run_until_state(AgentState::Speaking, more + 8.0)
@@ -524,10 +526,7 @@ fn a_speculative_replys_first_sentence_is_synthesized_before_the_commit() {
             ttft: Duration::from_millis(50),
         },
     ]);
-    let listening = greeted(&mut sim);
-    let (start, dur) = (listening + 0.5, 2.0);
-    let end = start + dur;
-    sim.say(start, dur, ANSWER);
+    let (listening, end) = answered(&mut sim);
     sim.run_until_state(AgentState::Speaking, end + 5.0)
         .expect("the reply plays");
     let commit = committed(&sim, 0);
@@ -563,13 +562,9 @@ fn a_cancelled_speculation_drops_the_sentence_it_prepared_and_never_speaks_it() 
         },
         reply(FOLLOW_UP),
     ]);
-    let listening = greeted(&mut sim);
-    let first = listening + 0.5;
-    sim.say(first, 1.0, "I like Rust.");
     // The candidate goes on 500 ms after the sentence: after the fast speculation worded
     // its reply, before 600 ms of quiet could end the turn.
-    let second = first + 1.0 + 0.5;
-    sim.say(second, 1.5, "It is fast and safe.");
+    let second = goes_on_after(&mut sim, 0.5);
     sim.run_until_state(AgentState::Speaking, second + 6.0)
         .expect("the reply plays");
     let ahead = prepared(&sim);

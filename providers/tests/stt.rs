@@ -211,6 +211,22 @@ fn trimmed(samples: Vec<i16>) -> Vec<i16> {
     samples[first..last].to_vec()
 }
 
+/// `first`, a Finalize and a 100 ms pause, then `rest` and a second of silence; closes the
+/// stream and returns the final transcripts and all events.
+async fn finalized_in_a_pause(
+    stt: &mut SttStream,
+    first: &[i16],
+    rest: &[i16],
+) -> (Vec<String>, Vec<SttEvent>) {
+    stream(stt, first).await;
+    stt.finalize();
+    stream(stt, &silence(0.1)).await;
+    stream(stt, rest).await;
+    stream(stt, &silence(1.0)).await;
+    stt.close();
+    until_closed(stt).await
+}
+
 #[tokio::test]
 async fn a_second_finalize_in_the_same_pause_keeps_the_utterance_open() {
     // Finalize mid-utterance settles the scripted utterance at once; a second Finalize in
@@ -258,14 +274,8 @@ async fn a_fake_with_a_word_pace_settles_only_the_words_said_so_far() {
     .await;
     let first = trimmed(speech("I designed the payment service"));
     let first_seconds = first.len() as f64 / f64::from(RATE);
-    stream(&stt, &first).await;
-    stt.finalize();
-    stream(&stt, &silence(0.1)).await;
-    let mut rest = trimmed(speech("and measured every request today"));
-    rest.extend(silence(1.0));
-    stream(&stt, &rest).await;
-    stt.close();
-    let (finals, events) = until_closed(&mut stt).await;
+    let rest = trimmed(speech("and measured every request today"));
+    let (finals, events) = finalized_in_a_pause(&mut stt, &first, &rest).await;
     assert!(finals.len() >= 2, "{finals:?}");
     assert_eq!(finals.join(" "), SAID);
     let settled = finals[0].split_whitespace().count();
@@ -317,14 +327,8 @@ async fn a_fake_with_a_word_pace_learns_each_speakers_own_pace() {
         "I designed the payment service and measured",
         260,
     ));
-    stream(&stt, &first).await;
-    stt.finalize();
-    stream(&stt, &silence(0.1)).await;
-    let mut rest = trimmed(speech_at("every request today", 260));
-    rest.extend(silence(1.0));
-    stream(&stt, &rest).await;
-    stt.close();
-    let (finals, _) = until_closed(&mut stt).await;
+    let rest = trimmed(speech_at("every request today", 260));
+    let (finals, _) = finalized_in_a_pause(&mut stt, &first, &rest).await;
     assert_eq!(finals.first().map(String::as_str), Some(SAID), "{finals:?}");
     let second = finals[1..].join(" ");
     assert_eq!(second, SAID, "{finals:?}");
