@@ -169,7 +169,6 @@ impl Engine {
         }
     }
 
-    /// Voiced candidate audio while the turn is open: enough of it cancels the speculation.
     /// Voice (`frame` of it, whose audio ended at `audio_end`) heard during a speculation:
     /// enough of it after the speculation started cancels it.
     pub(crate) fn speculation_heard_voice(&mut self, frame: Duration, audio_end: Instant) {

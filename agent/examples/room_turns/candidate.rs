@@ -187,8 +187,9 @@ impl Candidate {
     }
 
     /// Waits until the agent is done: listening, every LLM request ended in a final
-    /// agent transcript or was a speculative generation the agent discarded, silent for `QUIET` seconds and, with `after` (the wall time of
-    /// the candidate's last voiced sample), the candidate's turn committed after it.
+    /// agent transcript or was a speculative generation the agent discarded, silent for
+    /// `QUIET` seconds and, with `after` (the wall time of the candidate's last voiced
+    /// sample), the candidate's turn committed after it.
     /// Returns the wall time it was seen done.
     pub async fn settle(&mut self, chat: &Server, after: Option<f64>) -> Result<f64> {
         let deadline = Instant::now() + SETTLE;
